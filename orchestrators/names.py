@@ -1,0 +1,24 @@
+"""Wire names of this app: orchestrators, activities and external events.
+
+The Durable host matches these strings exactly (activities and events by name, orchestrators on
+start), so they live in one place that orchestrators, activities and HTTP clients all import,
+instead of being retyped in each.
+"""
+
+# Orchestrators (the names clients start).
+E1_HELLO_SEQUENCE = "E1_HelloSequence"
+CITY_RECOMMENDER = "CityRecommender"
+RESERVE_TICKET = "ReserveTicket"
+SET_STATUS_TEST = "SetStatusTest"
+
+# Activities (the names orchestrators call).
+SAY_HELLO = "E1_SayHello"
+REFINE_CITY_RECOMMENDATION = "RefineCityRecommendation"
+CALCULATE_DISCOUNT = "CalculateDiscount"
+DO_WORK = "DoWork"
+
+# External events (the names clients raise).
+CITY_SELECTED = "CitySelected"
+"""CityRecommender waits for it; payload: the selected city, a JSON string such as "Tokyo"."""
+BOOKING_CONFIRMED = "BookingConfirmed"
+"""ReserveTicket races it against its discount timer; payload: JSON true (confirm) or false."""
