@@ -1,0 +1,59 @@
+"""How big the Durable host considers a custom status, computed without the host.
+
+The Durable extension (``MessagePayloadDataConverter.Serialize(value, 16)``) re-serializes the
+status the SDK sends with Newtonsoft.Json, compact (``Formatting.None``), and measures
+``Encoding.Unicode.GetByteCount`` of that text: UTF-16 bytes, so every character of the Basic
+Multilingual Plane counts 2 bytes and every character outside it (emoji...) counts 4. Measuring the
+UTF-8 size, or the Python string length, gets non-ASCII statuses wrong.
+
+Two deliberate choices:
+
+* ``serialize`` reproduces Newtonsoft's text, not Python's default ``json.dumps``: no spaces,
+  non-ASCII kept as characters (``ensure_ascii=False``), and U+0085, U+2028, U+2029 written as
+  ``\\uXXXX`` escapes as Newtonsoft does. Numbers can still differ in spelling (``1e+16`` vs
+  ``1E+16``: same length), and Newtonsoft may re-format date-like strings; the margin below
+  absorbs such details.
+* ``MAX_INLINE_BYTES`` is 16,384 and the test is ``<=``. The extension truncates the size to whole
+  KB before comparing (``(int)(bytes / 1024.0) > 16``), so it really fails only at 17,408 bytes;
+  keeping to 16 KB exactly leaves about 1 KB of margin and matches the documented limit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_INLINE_BYTES = 16_384
+"""Largest custom status (UTF-16 bytes of compact JSON) set inline; larger ones are offloaded."""
+
+# Characters Newtonsoft escapes although Python's json leaves them raw with ensure_ascii=False.
+_NEWTONSOFT_ESCAPES = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def serialize(value: Any) -> str:
+    """Compact JSON text of ``value`` as the Durable extension stores a custom status.
+
+    Raises ``TypeError`` for values JSON cannot represent and ``ValueError`` for NaN/Infinity
+    (the host's JSON parser rejects them, so they must not reach it or a blob).
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # The three characters only ever appear inside JSON strings, where their escape is equivalent.
+    return text.translate(_NEWTONSOFT_ESCAPES)
+
+
+def utf16_size(text: str) -> int:
+    """Bytes of ``text`` in UTF-16 (what the host measures); astral characters count 4 bytes.
+
+    Lone surrogates (possible in Python strings) count 2 bytes, as in .NET strings.
+    """
+    return len(text.encode("utf-16-le", errors="surrogatepass"))
+
+
+def inline_size(value: Any) -> int:
+    """UTF-16 bytes the host would count for ``value`` as a custom status."""
+    return utf16_size(serialize(value))
+
+
+def fits_inline(value: Any) -> bool:
+    """True when ``value`` can be set as a custom status directly (<= 16,384 UTF-16 bytes)."""
+    return inline_size(value) <= MAX_INLINE_BYTES
