@@ -7,8 +7,6 @@ seasons that were recommended, so the refinement stays consistent with what the 
 if none of them suits the city, its overall favourite is suggested instead.
 """
 
-from typing import Any
-
 from orchestrators.names import REFINE_CITY_RECOMMENDATION
 
 from .blueprint import blueprint
@@ -44,6 +42,6 @@ def refine(city: str, recommended_seasons: list[str]) -> dict[str, str]:
 
 @blueprint.function_name(name=REFINE_CITY_RECOMMENDATION)
 @blueprint.activity_trigger(input_name="request", activity=REFINE_CITY_RECOMMENDATION)
-def refine_city_recommendation(request: dict[str, Any]) -> dict[str, str]:
+def refine_city_recommendation(request: dict) -> dict:
     """Refine the recommendation for the selected city."""
     return refine(request["city"], list(request.get("recommendedSeasons", [])))
