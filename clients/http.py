@@ -1,0 +1,95 @@
+"""JSON responses, JSON request bodies, and the error handling every client function shares.
+
+Handlers raise :class:`ApiError` for anything the caller did wrong; :func:`http_errors` turns it
+into ``{"error": <code>, "message": <text>}`` with the right status code, and turns any other
+exception into a generic 500 (logged with its traceback, never sent to the caller).
+"""
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec
+
+import azure.functions as func
+
+logger = logging.getLogger(__name__)
+
+JSON_CONTENT_TYPE = "application/json"
+
+P = ParamSpec("P")
+
+
+class ApiError(Exception):
+    """A failure the caller can act on: rendered as a JSON error body with ``status_code``."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+def json_response(
+    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    """``body`` as JSON with Content-Type application/json."""
+    return func.HttpResponse(
+        json.dumps(body),
+        status_code=status_code,
+        headers={"Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
+        mimetype=JSON_CONTENT_TYPE,
+    )
+
+
+def error_response(status_code: int, code: str, message: str) -> func.HttpResponse:
+    """The app's one error shape: ``{"error": code, "message": message}``."""
+    return json_response({"error": code, "message": message}, status_code)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_text(text: str) -> Any:
+    """Strict JSON: Python's ``json`` also accepts NaN and Infinity, which JSON does not."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def read_json_body(req: func.HttpRequest) -> Any:
+    """The request body as JSON; an empty (or all-whitespace) body is ``None``.
+
+    Raises ApiError(400, "invalid_json") for anything that is not UTF-8 JSON.
+    """
+    raw = req.get_body() or b""
+    try:
+        text = raw.decode("utf-8")
+        return parse_json_text(text) if text.strip() else None
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ApiError(
+            400, "invalid_json", f"The request body is not valid JSON: {error}"
+        ) from None
+
+
+def http_errors(
+    handler: Callable[P, Awaitable[func.HttpResponse]],
+) -> Callable[P, Awaitable[func.HttpResponse]]:
+    """Wrap an async HTTP handler so that every failure becomes a JSON error response.
+
+    Keeps the handler's signature (``functools.wraps``): the Functions indexer reads the
+    parameter names to match them with the bindings.
+    """
+
+    @functools.wraps(handler)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> func.HttpResponse:
+        try:
+            return await handler(*args, **kwargs)
+        except ApiError as error:
+            return error_response(error.status_code, error.code, error.message)
+        except Exception:
+            logger.exception("Unhandled error in HTTP function %s", handler.__name__)
+            return error_response(
+                500, "internal_error", "The request failed because of an unexpected error."
+            )
+
+    return wrapper

@@ -1,0 +1,53 @@
+"""The orchestrators HTTP clients may start, with the input check each one needs.
+
+Starting only registered names turns a typo into a 404 from us rather than an error from the host,
+and running each orchestrator's own input validator (the same pure function the orchestrator
+calls) turns bad input into a 400 before any instance exists.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrators import names
+from orchestrators.inputs import parse_city_choice, parse_reservation
+from orchestrators.set_status_test import sample_status
+
+NO_DEFAULT = object()
+"""Marks a startable orchestrator without a default status for ``wait-for-status``."""
+
+
+def accept_any_input(value: Any) -> None:
+    """For orchestrators that ignore their input."""
+
+
+@dataclass(frozen=True)
+class Startable:
+    """An orchestrator that clients may start.
+
+    ``validate_input`` raises ValueError with a user-facing message for input the orchestrator
+    would reject. ``awaited_status`` is what ``wait-for-status`` waits for when the caller does
+    not say (NO_DEFAULT: the caller must say).
+    """
+
+    name: str
+    validate_input: Callable[[Any], object] = accept_any_input
+    awaited_status: Any = field(default=NO_DEFAULT)
+
+
+STARTABLE: tuple[Startable, ...] = (
+    Startable(names.E1_HELLO_SEQUENCE, awaited_status="London"),
+    Startable(names.CITY_RECOMMENDER, validate_input=parse_city_choice),
+    Startable(names.RESERVE_TICKET, validate_input=parse_reservation),
+    Startable(names.SET_STATUS_TEST, awaited_status=sample_status()),
+)
+
+_BY_FOLDED_NAME = {startable.name.casefold(): startable for startable in STARTABLE}
+
+
+def find_startable(function_name: str) -> Startable | None:
+    """The registered orchestrator named ``function_name``.
+
+    Case-insensitive, as Azure Functions names are.
+    """
+    return _BY_FOLDED_NAME.get(function_name.casefold())

@@ -1,0 +1,129 @@
+"""HTTP starters: start an orchestrator, or start it and wait for a custom status.
+
+``POST /api/orchestrators/{functionName}``
+    Body: the orchestrator's input as JSON (empty body: no input). Optional ``?instanceId=``.
+    202 with the check-status response; 400 bad JSON / input / instance id; 404 unknown
+    orchestrator; 409 when an instance with that id is still running.
+
+``POST /api/orchestrators/{functionName}/wait-for-status``
+    Same body and ``instanceId``, plus ``?status=`` (the custom status to wait for: JSON if it
+    parses, else the plain string; E1_HelloSequence defaults to "London", SetStatusTest to its
+    sample status) and ``?timeout=`` (seconds, default 10, capped at 60, 0 = check once).
+    200 with the status JSON when the custom status matched or the instance ended first;
+    202 with the check-status response on timeout.
+"""
+
+import math
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from .blueprint import blueprint
+from .http import ApiError, http_errors, json_response, parse_json_text, read_json_body
+from .instance_ids import validate_instance_id
+from .polling import (
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    Outcome,
+    wait_for_custom_status,
+)
+from .registry import NO_DEFAULT, STARTABLE, Startable, find_startable
+from .status_view import has_ended, instance_exists, status_to_json
+
+
+def _startable(req: func.HttpRequest) -> Startable:
+    function_name = req.route_params.get("functionName", "")
+    startable = find_startable(function_name)
+    if startable is None:
+        known = ", ".join(s.name for s in STARTABLE)
+        raise ApiError(
+            404,
+            "unknown_orchestrator",
+            f"No orchestrator named {function_name!r} can be started here; known: {known}.",
+        )
+    return startable
+
+
+async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> str:
+    """Validate everything about the request, then start the instance; returns its id."""
+    startable = _startable(req)
+    orchestrator_input = read_json_body(req)
+    try:
+        startable.validate_input(orchestrator_input)
+    except ValueError as error:
+        raise ApiError(400, "invalid_input", str(error)) from None
+
+    instance_id = req.params.get("instanceId")
+    if instance_id is not None:
+        validate_instance_id(instance_id)
+        existing = await client.get_status(instance_id)
+        if instance_exists(existing) and not has_ended(existing):
+            raise ApiError(
+                409,
+                "instance_conflict",
+                f"Instance {instance_id!r} already exists and is "
+                f"{existing.runtime_status.value}; choose another id or wait for it to end.",
+            )
+    return await client.start_new(startable.name, instance_id, orchestrator_input)
+
+
+def _awaited_status(req: func.HttpRequest, startable: Startable) -> Any:
+    raw = req.params.get("status")
+    if raw is None:
+        if startable.awaited_status is NO_DEFAULT:
+            raise ApiError(
+                400,
+                "missing_status",
+                f"{startable.name} has no default status to wait for; "
+                "pass the custom status as ?status=<JSON or text>.",
+            )
+        return startable.awaited_status
+    try:
+        return parse_json_text(raw)
+    except ValueError:
+        return raw
+
+
+def _timeout(req: func.HttpRequest) -> float:
+    raw = req.params.get("timeout")
+    if raw is None:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        timeout = float(raw)
+    except ValueError:
+        timeout = math.nan
+    if not math.isfinite(timeout) or timeout < 0:
+        raise ApiError(
+            400, "invalid_timeout", f"timeout must be a number of seconds >= 0; got {raw!r}."
+        )
+    return min(timeout, MAX_TIMEOUT_SECONDS)
+
+
+@blueprint.function_name(name="StartOrchestration")
+@blueprint.route(route="orchestrators/{functionName}", methods=["POST"])
+@blueprint.durable_client_input(client_name="client")
+@http_errors
+async def start_orchestration(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Start the named orchestrator with the body as input; 202 with the management URLs."""
+    instance_id = await _start(req, client)
+    return client.create_check_status_response(req, instance_id)
+
+
+@blueprint.function_name(name="StartAndWaitForStatus")
+@blueprint.route(route="orchestrators/{functionName}/wait-for-status", methods=["POST"])
+@blueprint.durable_client_input(client_name="client")
+@http_errors
+async def start_and_wait_for_status(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Start, then answer once the custom status matches, the instance ends, or time runs out."""
+    expected = _awaited_status(req, _startable(req))
+    timeout = _timeout(req)
+    instance_id = await _start(req, client)
+    result = await wait_for_custom_status(client, instance_id, expected, timeout=timeout)
+    if result.outcome is Outcome.TIMED_OUT or result.status is None:
+        return client.create_check_status_response(req, instance_id)
+    return json_response(await status_to_json(result.status))
