@@ -1,0 +1,323 @@
+"""Durable state in SQLite: instances, their history, their inbox and pending activity work.
+
+Everything an episode changes (new history, status, inbox consumed, activities and timers scheduled,
+messages to parent or child instances) is written in one transaction, so a host killed at any
+point restarts from a consistent state: completed activity results and raised events are inbox rows
+until the episode that consumes them commits, and activity work rows are deleted only in the same
+transaction that records their result (activities therefore run at least once, never zero times).
+
+One host process owns a state file at a time: ``open`` takes an exclusive ``flock`` on a lock file
+beside it, which the OS releases if the process dies, so a restarted host takes over at once.
+"""
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    instance_id        TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    execution_id       TEXT NOT NULL,
+    runtime_status     TEXT NOT NULL,
+    input              TEXT,
+    output             TEXT,
+    custom_status      TEXT,
+    created_time       TEXT NOT NULL,
+    last_updated_time  TEXT NOT NULL,
+    parent_instance_id TEXT,
+    parent_execution_id TEXT,
+    parent_task_id     INTEGER,
+    engine_state       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_time);
+CREATE INDEX IF NOT EXISTS instances_by_status ON instances (runtime_status);
+CREATE TABLE IF NOT EXISTS history (
+    instance_id TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    event       TEXT NOT NULL,
+    PRIMARY KEY (instance_id, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id  TEXT NOT NULL,
+    execution_id TEXT,
+    event        TEXT NOT NULL,
+    visible_at   TEXT
+);
+CREATE INDEX IF NOT EXISTS inbox_by_instance ON inbox (instance_id, id);
+CREATE INDEX IF NOT EXISTS inbox_timers ON inbox (visible_at) WHERE visible_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS activities (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id  TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    task_id      INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    input        TEXT
+);
+CREATE INDEX IF NOT EXISTS activities_by_instance ON activities (instance_id);
+"""
+
+ACTIVE_STATUSES = ("Pending", "Running", "Suspended")
+ENDED_STATUSES = ("Completed", "Failed", "Terminated")
+
+
+class StateFileLocked(RuntimeError):
+    """Another devhost process is using this state file."""
+
+
+@dataclass
+class InstanceRow:
+    instance_id: str
+    name: str
+    execution_id: str
+    runtime_status: str
+    input: str | None
+    output: str | None
+    custom_status: str | None
+    created_time: str
+    last_updated_time: str
+    parent_instance_id: str | None
+    parent_execution_id: str | None
+    parent_task_id: int | None
+    engine_state: dict[str, Any]
+
+    @property
+    def ended(self) -> bool:
+        return self.runtime_status in ENDED_STATUSES
+
+
+@dataclass
+class InboxRow:
+    id: int
+    instance_id: str
+    execution_id: str | None
+    event: dict[str, Any]
+    visible_at: str | None
+
+
+@dataclass
+class ActivityRow:
+    id: int
+    instance_id: str
+    execution_id: str
+    task_id: int
+    name: str
+    input: str | None
+
+
+_INSTANCE_COLUMNS = (
+    "instance_id, name, execution_id, runtime_status, input, output, custom_status, "
+    "created_time, last_updated_time, parent_instance_id, parent_execution_id, parent_task_id, "
+    "engine_state"
+)
+
+
+def _instance(row: tuple[Any, ...]) -> InstanceRow:
+    *fields, engine_state = row
+    return InstanceRow(*fields, engine_state=json.loads(engine_state))
+
+
+class Store:
+    """A thin, synchronous SQLite layer; the engine calls it from the event loop thread only."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock_file: int | None = None
+        if path is None:
+            self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_file = os.open(str(path) + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as error:
+                os.close(self._lock_file)
+                raise StateFileLocked(f"{path} is in use by another devhost process") from error
+            self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a killed process (only an OS crash can lose the last commits).
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- instances -------------------------------------------------------------------------
+    def get_instance(self, instance_id: str) -> InstanceRow | None:
+        row = self.db.execute(
+            f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)
+        ).fetchone()
+        return _instance(row) if row else None
+
+    def put_instance(self, row: InstanceRow) -> None:
+        self.db.execute(
+            f"INSERT OR REPLACE INTO instances ({_INSTANCE_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.instance_id,
+                row.name,
+                row.execution_id,
+                row.runtime_status,
+                row.input,
+                row.output,
+                row.custom_status,
+                row.created_time,
+                row.last_updated_time,
+                row.parent_instance_id,
+                row.parent_execution_id,
+                row.parent_task_id,
+                json.dumps(row.engine_state, separators=(",", ":")),
+            ),
+        )
+
+    def query_instances(
+        self,
+        created_from: str | None = None,
+        created_to: str | None = None,
+        statuses: list[str] | None = None,
+        prefix: str | None = None,
+    ) -> list[InstanceRow]:
+        clauses, params = [], []
+        if created_from:
+            clauses.append("created_time >= ?")
+            params.append(created_from)
+        if created_to:
+            clauses.append("created_time <= ?")
+            params.append(created_to)
+        if statuses:
+            clauses.append(f"runtime_status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
+        if prefix:
+            clauses.append("substr(instance_id, 1, ?) = ?")
+            params.extend([len(prefix), prefix])
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(
+            f"SELECT {_INSTANCE_COLUMNS} FROM instances {where} ORDER BY created_time, instance_id",
+            params,
+        ).fetchall()
+        return [_instance(row) for row in rows]
+
+    def active_instance_ids(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT instance_id FROM instances WHERE runtime_status IN ('Pending', 'Running')"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def delete_instance(self, instance_id: str) -> None:
+        """Remove an instance and everything it owns (history, inbox, pending activity work)."""
+        for table in ("instances", "history", "inbox", "activities"):
+            self.db.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
+
+    # -- history -----------------------------------------------------------------------------
+    def load_history(self, instance_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT event FROM history WHERE instance_id = ? ORDER BY position", (instance_id,)
+        ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def append_history(self, instance_id: str, start: int, encoded_events: list[str]) -> None:
+        self.db.executemany(
+            "INSERT INTO history (instance_id, position, event) VALUES (?, ?, ?)",
+            [(instance_id, start + i, text) for i, text in enumerate(encoded_events)],
+        )
+
+    def clear_history(self, instance_id: str) -> None:
+        self.db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
+
+    # -- inbox -------------------------------------------------------------------------------
+    def add_message(
+        self,
+        instance_id: str,
+        event: dict[str, Any],
+        execution_id: str | None = None,
+        visible_at: str | None = None,
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO inbox (instance_id, execution_id, event, visible_at) VALUES (?, ?, ?, ?)",
+            (instance_id, execution_id, json.dumps(event, separators=(",", ":")), visible_at),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def visible_messages(self, instance_id: str, now: str) -> list[InboxRow]:
+        rows = self.db.execute(
+            "SELECT id, instance_id, execution_id, event, visible_at FROM inbox "
+            "WHERE instance_id = ? AND (visible_at IS NULL OR visible_at <= ?) ORDER BY id",
+            (instance_id, now),
+        ).fetchall()
+        return [InboxRow(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def delete_messages(self, ids: list[int]) -> None:
+        self.db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
+
+    def delete_timer(self, instance_id: str, timer_id: int) -> None:
+        self.db.execute(
+            "DELETE FROM inbox WHERE instance_id = ? AND visible_at IS NOT NULL "
+            "AND json_extract(event, '$.TimerId') = ?",
+            (instance_id, timer_id),
+        )
+
+    def delete_execution_timers(self, instance_id: str) -> None:
+        self.db.execute(
+            "DELETE FROM inbox WHERE instance_id = ? AND visible_at IS NOT NULL", (instance_id,)
+        )
+
+    def future_timers(self) -> list[tuple[str, str]]:
+        """(fire time, instance id) of every timer message, for the timer loop after a restart."""
+        return self.db.execute(
+            "SELECT visible_at, instance_id FROM inbox WHERE visible_at IS NOT NULL"
+        ).fetchall()
+
+    def instances_with_messages(self) -> list[str]:
+        rows = self.db.execute("SELECT DISTINCT instance_id FROM inbox").fetchall()
+        return [row[0] for row in rows]
+
+    # -- activity work -----------------------------------------------------------------------
+    def add_activity(
+        self, instance_id: str, execution_id: str, task_id: int, name: str, input_text: str | None
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO activities (instance_id, execution_id, task_id, name, input) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (instance_id, execution_id, task_id, name, input_text),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def get_activity(self, work_id: int) -> ActivityRow | None:
+        row = self.db.execute(
+            "SELECT id, instance_id, execution_id, task_id, name, input FROM activities "
+            "WHERE id = ?",
+            (work_id,),
+        ).fetchone()
+        return ActivityRow(*row) if row else None
+
+    def all_activities(self) -> list[ActivityRow]:
+        rows = self.db.execute(
+            "SELECT id, instance_id, execution_id, task_id, name, input FROM activities ORDER BY id"
+        ).fetchall()
+        return [ActivityRow(*row) for row in rows]
+
+    def delete_activity(self, work_id: int) -> None:
+        self.db.execute("DELETE FROM activities WHERE id = ?", (work_id,))
+
+    def delete_instance_activities(self, instance_id: str) -> None:
+        self.db.execute("DELETE FROM activities WHERE instance_id = ?", (instance_id,))

@@ -1,0 +1,136 @@
+"""A second, small v2 app that exercises the Durable patterns devhost must run faithfully.
+
+Fan-out/fan-in, activity retries (recovering and exhausted), sub-orchestrations, continue-as-new,
+an event raised before the orchestrator waits for it, timer races (cancelled and not), failures, and
+a custom status over the host's 16 KB limit. Tests drive it through devhost's Python API and HTTP.
+"""
+
+import collections
+import threading
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+# Attempts per key, so a test can see how often a flaky activity really ran.
+ATTEMPTS: collections.Counter[str] = collections.Counter()
+_ATTEMPTS_LOCK = threading.Lock()
+
+
+@app.orchestration_trigger(context_name="context")
+def FanOutFanIn(context: df.DurableOrchestrationContext) -> Any:
+    count = context.get_input()
+    results = yield context.task_all([context.call_activity("Double", i) for i in range(count)])
+    return sum(results)
+
+
+@app.activity_trigger(input_name="value")
+def Double(value: int) -> int:
+    return value * 2
+
+
+@app.orchestration_trigger(context_name="context")
+def Retrying(context: df.DurableOrchestrationContext) -> Any:
+    """Calls Flaky with retries; input: {"key", "failures", "attempts"}."""
+    job = context.get_input()
+    options = df.RetryOptions(
+        first_retry_interval_in_milliseconds=5000, max_number_of_attempts=job["attempts"]
+    )
+    try:
+        return (yield context.call_activity_with_retry("Flaky", options, job))
+    except Exception as error:
+        return f"gave up: {error}"
+
+
+@app.activity_trigger(input_name="job")
+def Flaky(job: dict[str, Any]) -> str:
+    with _ATTEMPTS_LOCK:
+        ATTEMPTS[job["key"]] += 1
+        attempt = ATTEMPTS[job["key"]]
+    if attempt <= job["failures"]:
+        raise RuntimeError(f"attempt {attempt} failed")
+    return f"succeeded on attempt {attempt}"
+
+
+@app.orchestration_trigger(context_name="context")
+def Parent(context: df.DurableOrchestrationContext) -> Any:
+    first = yield context.call_sub_orchestrator("Child", "a")
+    second = yield context.call_sub_orchestrator("Child", "b", f"{context.instance_id}-child-b")
+    try:
+        yield context.call_sub_orchestrator("Boom", None)
+    except Exception as error:
+        failed = str(error)
+    return {"children": [first, second], "failedChild": failed}
+
+
+@app.orchestration_trigger(context_name="context")
+def Child(context: df.DurableOrchestrationContext) -> Any:
+    name = context.get_input()
+    greeting = yield context.call_activity("Greet", name)
+    return {"greeting": greeting, "parent": context.parent_instance_id}
+
+
+@app.activity_trigger(input_name="name")
+def Greet(name: str) -> str:
+    return f"Hello {name}!"
+
+
+@app.orchestration_trigger(context_name="context")
+def Counter(context: df.DurableOrchestrationContext) -> Any:
+    """Continues as new until it has counted to 3, collecting "Add" events on the way."""
+    state = context.get_input() or {"n": 0, "added": []}
+    if state["n"] >= 3:
+        return state
+    added = yield context.wait_for_external_event("Add")
+    state = {"n": state["n"] + 1, "added": [*state["added"], added]}
+    context.continue_as_new(state)
+    return None
+
+
+@app.orchestration_trigger(context_name="context")
+def EarlyEvent(context: df.DurableOrchestrationContext) -> Any:
+    """Waits on a timer first; the test raises "Go" before the timer fires."""
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=60))
+    value = yield context.wait_for_external_event("Go")
+    return {"go": value}
+
+
+@app.orchestration_trigger(context_name="context")
+def Race(context: df.DurableOrchestrationContext) -> Any:
+    """Event against a 60 s timer; cancels the losing timer only when the input asks it to."""
+    cancel = context.get_input()
+    timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=60))
+    event = context.wait_for_external_event("Done")
+    winner = yield context.task_any([event, timer])
+    if winner == event and cancel:
+        timer.cancel()
+    return "event" if winner == event else "timer"
+
+
+@app.orchestration_trigger(context_name="context")
+def Boom(context: df.DurableOrchestrationContext) -> Any:
+    context.set_custom_status("about to fail")
+    raise ValueError("boom")
+    yield  # pragma: no cover - makes this a generator
+
+
+@app.orchestration_trigger(context_name="context")
+def CallsFailingActivity(context: df.DurableOrchestrationContext) -> Any:
+    return (yield context.call_activity("AlwaysFails", "x"))
+
+
+@app.activity_trigger(input_name="value")
+def AlwaysFails(value: str) -> str:
+    raise KeyError(value)
+
+
+@app.orchestration_trigger(context_name="context")
+def HugeStatus(context: df.DurableOrchestrationContext) -> Any:
+    """Sets a status of ``size`` characters: the host fails it above 16,384 UTF-16 bytes."""
+    size = context.get_input()
+    context.set_custom_status("x" * size)
+    yield context.call_activity("Double", 1)
+    return "done"

@@ -1,0 +1,148 @@
+"""The Durable patterns of the second test app, run by the engine through the SDK's replay."""
+
+import json
+
+from devhost.engine import Engine
+from devhost.history import EventType
+
+from .conftest import ended, run
+
+
+def event_types(engine: Engine, instance_id: str) -> list[int]:
+    assert engine.store is not None
+    return [event["EventType"] for event in engine.store.load_history(instance_id)]
+
+
+def attempts(engine: Engine) -> dict[str, int]:
+    """How often Flaky really ran, per key (the counter lives in the loaded app module)."""
+    return engine.app.activities["Flaky"].func.__globals__["ATTEMPTS"]
+
+
+async def wait_for_events(engine: Engine, instance_id: str, kind: EventType, count: int) -> None:
+    await engine.wait_for(
+        instance_id, lambda _s: event_types(engine, instance_id).count(kind) >= count
+    )
+
+
+async def test_fan_out_fan_in_sums_every_result(engine: Engine) -> None:
+    instance_id = await run(engine, "FanOutFanIn", 20)
+    status = await engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == sum(2 * i for i in range(20))
+    assert event_types(engine, instance_id).count(EventType.TASK_SCHEDULED) == 20
+
+
+async def test_retry_recovers_after_failures_with_timers_between_attempts(engine: Engine) -> None:
+    job = {"key": "recovers", "failures": 2, "attempts": 3}
+    instance_id = await run(engine, "Retrying", job)
+    for timers in (1, 2):  # each failure waits 5 s on a durable timer before the next attempt
+        await wait_for_events(engine, instance_id, EventType.TIMER_CREATED, timers)
+        engine.clock.advance(5)
+    status = await engine.wait_for(instance_id, ended)
+    assert status["output"] == "succeeded on attempt 3"
+    types = event_types(engine, instance_id)
+    assert types.count(EventType.TASK_FAILED) == 2
+    assert types.count(EventType.TIMER_FIRED) == 2
+    assert attempts(engine)["recovers"] == 3
+
+
+async def test_retry_gives_up_after_max_attempts(engine: Engine) -> None:
+    job = {"key": "exhausted", "failures": 99, "attempts": 2}
+    instance_id = await run(engine, "Retrying", job)
+    for timers in (1, 2):  # DurableTask waits once more after the last attempt, then fails
+        await wait_for_events(engine, instance_id, EventType.TIMER_CREATED, timers)
+        engine.clock.advance(5)
+    status = await engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"].startswith("gave up: Activity function 'Flaky' failed")
+    assert "attempt 2 failed" in status["output"]
+    assert attempts(engine)["exhausted"] == 2
+
+
+async def test_sub_orchestrations_complete_and_failures_reach_the_parent(engine: Engine) -> None:
+    instance_id = await run(engine, "Parent", instance_id="family")
+    status = await engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Completed", status
+    output = status["output"]
+    assert output["children"] == [
+        {"greeting": "Hello a!", "parent": "family"},
+        {"greeting": "Hello b!", "parent": "family"},
+    ]
+    assert "boom" in output["failedChild"]
+    child = engine.get_status("family-child-b")
+    assert child is not None and child["runtimeStatus"] == "Completed"
+
+
+async def test_continue_as_new_keeps_events_and_resets_history(engine: Engine) -> None:
+    instance_id = await run(engine, "Counter")
+    for value in ("a", "b", "c"):
+        await engine.raise_event(instance_id, "Add", json.dumps(value))
+    status = await engine.wait_for(instance_id, ended)
+    assert status["output"] == {"n": 3, "added": ["a", "b", "c"]}
+    assert event_types(engine, instance_id)[:3] == [
+        EventType.ORCHESTRATOR_STARTED,
+        EventType.EXECUTION_STARTED,
+        EventType.EXECUTION_COMPLETED,
+    ]
+
+
+async def test_event_raised_before_the_wait_is_kept(engine: Engine) -> None:
+    instance_id = await run(engine, "EarlyEvent")
+    await engine.wait_for(instance_id, lambda s: s["runtimeStatus"] == "Running")
+    await engine.raise_event(instance_id, "Go", json.dumps("early"))
+    await engine.wait_for(
+        instance_id, lambda _s: EventType.EVENT_RAISED in event_types(engine, instance_id)
+    )
+    assert not ended(engine.get_status(instance_id))
+    engine.clock.advance(60)
+    status = await engine.wait_for(instance_id, ended)
+    assert status["output"] == {"go": "early"}
+
+
+async def test_cancelled_timer_lets_the_instance_complete_at_once(engine: Engine) -> None:
+    instance_id = await run(engine, "Race", True)
+    await engine.wait_for(instance_id, lambda s: s["runtimeStatus"] == "Running")
+    await engine.raise_event(instance_id, "Done", "true")
+    status = await engine.wait_for(instance_id, ended)
+    assert status["output"] == "event"
+
+
+async def test_uncancelled_timer_keeps_the_instance_running_until_it_fires(engine: Engine) -> None:
+    instance_id = await run(engine, "Race", False)
+    await engine.wait_for(instance_id, lambda s: s["runtimeStatus"] == "Running")
+    await engine.raise_event(instance_id, "Done", "true")
+    await engine.wait_for(
+        instance_id,
+        lambda _s: event_types(engine, instance_id).count(EventType.ORCHESTRATOR_COMPLETED) == 2,
+    )
+    assert engine.get_status(instance_id)["runtimeStatus"] == "Running"
+    engine.clock.advance(60)
+    status = await engine.wait_for(instance_id, ended)
+    assert status["output"] == "event"
+
+
+async def test_orchestrator_exception_fails_the_instance_with_its_message(engine: Engine) -> None:
+    instance_id = await run(engine, "Boom")
+    status = await engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"] == "Orchestrator function 'Boom' failed: boom"
+    assert status["customStatus"] == "about to fail"
+
+
+async def test_activity_exception_fails_the_orchestration_without_a_traceback(
+    engine: Engine,
+) -> None:
+    instance_id = await run(engine, "CallsFailingActivity")
+    status = await engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert "Activity function 'AlwaysFails' failed: KeyError" in status["output"]
+    assert "Traceback" not in status["output"]
+
+
+async def test_custom_status_over_16_kb_fails_like_the_host(engine: Engine) -> None:
+    at_limit = await run(engine, "HugeStatus", 8190)  # 8,192 chars with quotes = 16,384 bytes
+    over = await run(engine, "HugeStatus", 8191)
+    assert (await engine.wait_for(at_limit, ended))["runtimeStatus"] == "Completed"
+    status = await engine.wait_for(over, ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert "16,386 bytes" in status["output"]
