@@ -24,6 +24,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -110,6 +111,27 @@ def _new_engine_state() -> dict[str, Any]:
     return {"next_seq": 0, "known_top": 0, "pending": {}}
 
 
+@dataclass
+class EngineStats:
+    """Where episode time goes: devhost's own work versus the call into the SDK."""
+
+    episodes: int = 0
+    episode_seconds: float = 0.0
+    sdk_seconds: float = 0.0
+    history_events: int = 0
+
+    def record(self, episode_seconds: float, sdk_seconds: float, new_events: int) -> None:
+        self.episodes += 1
+        self.episode_seconds += episode_seconds
+        self.sdk_seconds += sdk_seconds
+        self.history_events += new_events
+
+    @property
+    def host_seconds(self) -> float:
+        """Time spent in devhost itself (store, history, action bookkeeping), SDK excluded."""
+        return self.episode_seconds - self.sdk_seconds
+
+
 class _Episode:
     """What one episode adds: history events, messages and side effects to run after commit."""
 
@@ -158,7 +180,9 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Synchronous activities run in a pool, as the Python worker runs sync functions.
         self._executor = ThreadPoolExecutor(options.activity_workers, "devhost-activity")
-        self.episodes_run = 0
+        self.stats = EngineStats()
+        # Called with the instance id as each episode starts (benchmarks measure wake latency).
+        self.episode_listeners: list[Callable[[str], None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -523,6 +547,9 @@ class Engine:
                     store.delete_messages(stale)
             return
 
+        for listener in self.episode_listeners:
+            listener(instance_id)
+        episode_started = time.perf_counter()
         episode = _Episode(self, instance, now)
         new_events = [make_event(EventType.ORCHESTRATOR_STARTED, now)]
         new_events.extend(message.event for message in batch)
@@ -542,8 +569,9 @@ class Engine:
                 _CONTEXT_TAIL,
             )
         )
+        sdk_started = time.perf_counter()
         result, error = self._call_orchestrator(instance, context)
-        self.episodes_run += 1
+        sdk_seconds = time.perf_counter() - sdk_started
 
         episode.events.extend(new_events)
         if instance.runtime_status == "Pending":
@@ -563,6 +591,7 @@ class Engine:
             self._append_history(instance_id, episode.events)
             store.put_instance(instance)
         self._after_commit(episode)
+        self.stats.record(time.perf_counter() - episode_started, sdk_seconds, len(episode.events))
 
     def _select_batch(
         self, instance: InstanceRow, messages: list[Any]
@@ -576,11 +605,12 @@ class Engine:
                 stale.append(message.id)
                 continue
             kind = message.event["EventType"]
-            if kind == EventType.EVENT_RAISED:
-                # One raised event per episode: if the orchestrator continues as new, the events
-                # it never saw are still in the inbox and carry over to the new execution.
-                if any(m.event["EventType"] == EventType.EVENT_RAISED for m in batch):
-                    break
+            # One raised event per episode: if the orchestrator continues as new, the events it
+            # never saw are still in the inbox and carry over to the new execution.
+            if kind == EventType.EVENT_RAISED and any(
+                m.event["EventType"] == EventType.EVENT_RAISED for m in batch
+            ):
+                break
             key_name = _COMPLETION_KEYS.get(kind)
             if key_name is not None:
                 task = pending.get(str(message.event.get(key_name)))
