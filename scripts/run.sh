@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command to run the app locally: set up what is missing, then start devhost on
+# http://localhost:7071 (it starts Azurite itself when AzureWebJobsStorage=UseDevelopmentStorage=true
+# and nothing listens on 10000). Extra arguments go to devhost (see: .venv/bin/python -m devhost --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+exec .venv/bin/python -m devhost --app-dir . "$@"
