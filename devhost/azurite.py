@@ -286,19 +286,23 @@ def uses_development_storage(value: str | None) -> bool:
 
 
 def ensure_for_settings(
-    settings: dict[str, object], data_dir: str | os.PathLike[str]
+    settings: dict[str, object],
+    data_dir: str | os.PathLike[str],
+    *,
+    port: int = DEFAULT_BLOB_PORT,
 ) -> Azurite | None:
     """Start Azurite on 127.0.0.1:10000 when the app asks for development storage and none runs.
 
     ``settings`` are the app settings (the ``Values`` of ``local.settings.json``; the whole file's
     dict is accepted too). Returns the started ``Azurite`` (the caller stops it) or ``None`` when
-    the app uses real storage or something already listens on port 10000 (assumed to be an
-    Azurite the developer started, e.g. the VS Code extension).
+    the app uses real storage or something already listens on the port (assumed to be an Azurite
+    the developer started, e.g. the VS Code extension). ``port`` is for tests: the app's
+    ``UseDevelopmentStorage=true`` always means port 10000.
     """
     values = settings.get("Values") if isinstance(settings.get("Values"), dict) else settings
     storage = values.get("AzureWebJobsStorage")  # type: ignore[union-attr]
     if not isinstance(storage, str) or not uses_development_storage(storage):
         return None
-    if is_listening(LOCALHOST, DEFAULT_BLOB_PORT):
+    if is_listening(LOCALHOST, port):
         return None
-    return Azurite(data_dir, port=DEFAULT_BLOB_PORT, host=LOCALHOST).start()
+    return Azurite(data_dir, port=port, host=LOCALHOST).start()

@@ -1,0 +1,1 @@
+"""Test support shared by test folders (fixtures, helpers); not tests themselves."""

@@ -1,0 +1,38 @@
+"""Session-wide Azurite for tests that need real Blob storage.
+
+Use from any test folder by importing the fixtures into that folder's ``conftest.py``::
+
+    from tests.support.azurite import azurite, azurite_storage  # noqa: F401 (pytest fixtures)
+
+``azurite`` starts one Azurite Blob service per test session (``devhost.azurite.Azurite`` on a port
+Azurite picks itself, data in a temporary directory) and stops it at the end. ``azurite_storage``
+additionally sets ``AzureWebJobsStorage`` to its connection string for the rest of the session, so
+code that reads app settings (``custom_status.blobs``) talks to it. Tests that need isolation should
+use their own container (see ``tests/offload/conftest.py``: ``status_container``).
+
+A missing ``node_modules`` fails the fixture with the message to run ``npm ci``: tests that need
+storage should not silently pass without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from devhost.azurite import Azurite
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """One running Azurite Blob service for the session (``.connection_string``, ``.blob_port``)."""
+    with Azurite(tmp_path_factory.mktemp("azurite"), port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def azurite_storage(azurite: Azurite) -> Iterator[str]:
+    """``AzureWebJobsStorage`` set to the session Azurite; yields the connection string."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AzureWebJobsStorage", azurite.connection_string)
+        yield azurite.connection_string
