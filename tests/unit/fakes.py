@@ -66,7 +66,7 @@ class FakeDurableClient:
     def __init__(self) -> None:
         self.statuses: dict[str, dict[str, Any]] = {}
         self.scripts: dict[str, list[dict[str, Any]]] = {}
-        self.started: list[tuple[str, str | None, Any]] = []
+        self.started: list[tuple[str, str | None, Any]] = []  # (name, requested id, input)
         self.raised: list[tuple[str, str, Any]] = []
         self.get_status_calls: list[tuple[str, bool]] = []
         self.raise_event_error: Exception | None = None
@@ -78,8 +78,8 @@ class FakeDurableClient:
         instance_id: str | None = None,
         client_input: Any = None,
     ) -> str:
-        instance_id = instance_id or next(self._ids)
         self.started.append((orchestration_function_name, instance_id, client_input))
+        instance_id = instance_id or next(self._ids)
         self.statuses.setdefault(
             instance_id,
             status_json(instance_id, orchestration_function_name, "Pending", input=client_input),
