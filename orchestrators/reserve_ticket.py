@@ -13,7 +13,8 @@ Statuses in order:
    * no answer by the deadline: not confirmed on time (returns False).
 
 The deadline is a durable timer raced against the event with ``task_any``. When the event wins,
-the timer is cancelled; otherwise the instance would stay Running until the timer fired.
+the timer is cancelled; otherwise the instance would stay Running until the timer fired. After a
+malformed answer the wait is raced against a new timer for the same deadline.
 """
 
 from collections.abc import Generator
@@ -55,22 +56,25 @@ def reserve_ticket(context: df.DurableOrchestrationContext) -> Generator[Any, An
     yield from set_custom_status(context, offer)
 
     deadline = context.current_utc_datetime + timedelta(seconds=reservation.discount_timeout)
-    timer = context.create_timer(deadline)
     while True:
+        # A fresh timer for each wait, always for the same deadline: the extension replays each
+        # task_any as "await Task.WhenAny(children)", so a wait raced against an older timer
+        # would never see that timer fire and the instance would hang past the deadline.
+        timer = context.create_timer(deadline)
         answer_task = context.wait_for_external_event(BOOKING_CONFIRMED)
         winner = yield context.task_any([answer_task, timer])
         if winner is timer:
             yield from set_custom_status(context, {"message": TIMED_OUT_MESSAGE})
             return False
+        if not timer.is_completed:
+            timer.cancel()
         answer = answer_task.result
         if isinstance(answer, bool):
             break
-        # Keep racing the same timer: a malformed answer must not extend the offer.
+        # A malformed answer is reported and ignored; it does not extend the deadline.
         status = {**offer, "rejectedConfirmation": echo(answer), "message": NOT_A_BOOL_MESSAGE}
         yield from set_custom_status(context, status)
 
-    if not timer.is_completed:
-        timer.cancel()
     yield from set_custom_status(
         context, {"message": CONFIRMED_MESSAGE if answer else DECLINED_MESSAGE}
     )

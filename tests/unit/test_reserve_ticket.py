@@ -130,7 +130,7 @@ def test_when_both_arrive_in_one_episode_the_first_recorded_wins(handle, first, 
 def test_a_payload_that_is_not_a_bool_is_reported_and_the_same_deadline_still_applies(
     handle, payload
 ):
-    history, offer_state, deadline, timer_id = offer_made(handle, "user-1")
+    history, offer_state, deadline, first_timer = offer_made(handle, "user-1")
     history.next_episode(10)
     history.event_raised("BookingConfirmed", payload)
 
@@ -142,25 +142,34 @@ def test_a_payload_that_is_not_a_bool_is_reported_and_the_same_deadline_still_ap
         "rejectedConfirmation": payload,
         "message": "BookingConfirmed must carry true or false; still waiting for an answer.",
     }
-    # A new wait raced against the timer already created: no new timer, no new sequence number.
+    # The answered race's timer is cancelled; a new wait races a new timer for the same deadline
+    # (the extension awaits each WhenAny on its own children, so each needs its own timer).
     assert state["actions"][0][1:] == [
+        when_any(wait_for_event("BookingConfirmed"), create_timer(deadline, canceled=True)),
         when_any(wait_for_event("BookingConfirmed"), create_timer(deadline)),
-        when_any(wait_for_event("BookingConfirmed")),
     ]
 
+    second_timer = history.timer_created(deadline)
+    assert (first_timer, second_timer) == (1, 2)
     history.next_episode(at=deadline)
-    history.timer_fired(timer_id)
+    history.timer_fired(first_timer)  # a cancelled durable timer may still be delivered
+    history.timer_fired(second_timer)
     final = run_episode(handle, history)
 
     assert final["isDone"] is True
     assert final["customStatus"] == TIMED_OUT
     assert final["output"] is False
+    assert final["actions"][0][-1] == when_any(
+        wait_for_event("BookingConfirmed"), create_timer(deadline, canceled=False)
+    )
 
 
-def test_a_true_after_a_malformed_answer_confirms_and_cancels_the_original_timer(handle):
+def test_a_true_after_a_malformed_answer_confirms_and_cancels_the_pending_timer(handle):
     history, _, deadline, _ = offer_made(handle, "user-1")
     history.next_episode(10)
     history.event_raised("BookingConfirmed", "yes")
+    run_episode(handle, history)
+    history.timer_created(deadline)
     history.next_episode(10)
     history.event_raised("BookingConfirmed", True)
 
@@ -168,9 +177,11 @@ def test_a_true_after_a_malformed_answer_confirms_and_cancels_the_original_timer
 
     assert state["isDone"] is True
     assert state["customStatus"] == CONFIRMED
-    assert state["actions"][0][1] == when_any(
-        wait_for_event("BookingConfirmed"), create_timer(deadline, canceled=True)
-    )
+    assert state["output"] is True
+    assert state["actions"][0][1:] == [
+        when_any(wait_for_event("BookingConfirmed"), create_timer(deadline, canceled=True)),
+        when_any(wait_for_event("BookingConfirmed"), create_timer(deadline, canceled=True)),
+    ]
 
 
 def test_the_discount_comes_from_the_activity_for_that_user(handle, activity):
