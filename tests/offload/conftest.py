@@ -5,9 +5,8 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-# The project root must be importable (custom_status, devhost, tests.support). pytest's default
-# import mode only puts this folder on sys.path; a `pythonpath = ["."]` in pyproject.toml would
-# make this a no-op.
+# The repository root goes on sys.path first (as in tests/unit/conftest.py), so custom_status,
+# devhost and tests.support import the same way wherever pytest is started from.
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
