@@ -19,6 +19,7 @@ import azure.durable_functions as df
 from .blueprint import blueprint
 from .inputs import describe, echo, parse_city_choice
 from .names import CITY_RECOMMENDER, CITY_SELECTED, REFINE_CITY_RECOMMENDATION
+from .payloads import event_payload
 from .status import set_custom_status
 
 _RECOMMENDATIONS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -70,7 +71,8 @@ def city_recommender(
     yield from set_custom_status(context, recommendation)
 
     while True:
-        selection = yield context.wait_for_external_event(CITY_SELECTED)
+        raw_selection = yield context.wait_for_external_event(CITY_SELECTED)
+        selection = event_payload(raw_selection)
         city = match_selection(selection, recommendation["recommendedCities"])
         if city is not None:
             break

@@ -18,6 +18,7 @@ CALCULATE_DISCOUNT = "CalculateDiscount"
 DO_WORK = "DoWork"
 
 # External events (the names clients raise).
+# Payloads are read through orchestrators.payloads.event_payload (see there why).
 CITY_SELECTED = "CitySelected"
 """CityRecommender waits for it; payload: the selected city, a JSON string such as "Tokyo"."""
 BOOKING_CONFIRMED = "BookingConfirmed"

@@ -27,6 +27,7 @@ import azure.durable_functions as df
 from .blueprint import blueprint
 from .inputs import echo, parse_reservation
 from .names import BOOKING_CONFIRMED, CALCULATE_DISCOUNT, RESERVE_TICKET
+from .payloads import event_payload
 from .status import set_custom_status
 
 BOOKING_SITE = "https://www.myawesomebookingweb.com/book"
@@ -68,7 +69,7 @@ def reserve_ticket(context: df.DurableOrchestrationContext) -> Generator[Any, An
             return False
         if not timer.is_completed:
             timer.cancel()
-        answer = answer_task.result
+        answer = event_payload(answer_task.result)
         if isinstance(answer, bool):
             break
         # A malformed answer is reported and ignored; it does not extend the deadline.

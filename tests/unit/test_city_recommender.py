@@ -114,6 +114,24 @@ def test_selections_that_are_not_a_recommended_city_name_are_rejected(handle, se
     assert state["isDone"] is False
 
 
+@pytest.mark.parametrize("raised", ["Seattle", '"Seattle"'])
+def test_a_selection_raised_through_the_python_sdk_arrives_double_encoded_and_is_decoded(
+    handle, raised
+):
+    # DurableOrchestrationClient.raise_event("...", "Seattle") reaches the orchestrator as the
+    # JSON text '"Seattle"' (azure-functions-durable-python#295); the built-in API as "Seattle".
+    history = History(NAME, 1)
+    run_episode(handle, history)
+    history.next_episode()
+    history.event_raised("CitySelected", raised)
+
+    state = run_episode(handle, history)
+
+    assert state["actions"][0][-1] == call_activity(
+        REFINE, {"city": "Seattle", "recommendedSeasons": ["Spring", "Summer"]}
+    )
+
+
 def test_a_wrong_and_a_right_selection_in_the_same_episode(handle):
     history = History(NAME, 3)
     run_episode(handle, history)

@@ -75,7 +75,13 @@ def test_the_booking_url_escapes_the_user_id(handle):
 
 @pytest.mark.parametrize(
     ("answer", "status", "output"),
-    [(True, CONFIRMED, True), (False, DECLINED, False)],
+    [
+        (True, CONFIRMED, True),
+        (False, DECLINED, False),
+        # As raised through the Python SDK's raise_event: the JSON text, as a string.
+        ("true", CONFIRMED, True),
+        ("false", DECLINED, False),
+    ],
 )
 def test_an_answer_in_time_ends_the_instance_and_cancels_the_timer(handle, answer, status, output):
     history, _, deadline, _ = offer_made(handle, "user-1")
@@ -126,9 +132,19 @@ def test_when_both_arrive_in_one_episode_the_first_recorded_wins(handle, first, 
     assert state["customStatus"] == expected
 
 
-@pytest.mark.parametrize("payload", ["yes", 1, None, {"confirmed": True}])
+@pytest.mark.parametrize(
+    ("payload", "echoed"),
+    [
+        ("yes", "yes"),
+        ('"yes"', "yes"),
+        (1, 1),
+        ("1", 1),
+        (None, None),
+        ({"ok": True}, {"ok": True}),
+    ],
+)
 def test_a_payload_that_is_not_a_bool_is_reported_and_the_same_deadline_still_applies(
-    handle, payload
+    handle, payload, echoed
 ):
     history, offer_state, deadline, first_timer = offer_made(handle, "user-1")
     history.next_episode(10)
@@ -139,7 +155,7 @@ def test_a_payload_that_is_not_a_bool_is_reported_and_the_same_deadline_still_ap
     assert state["isDone"] is False
     assert state["customStatus"] == {
         **offer_state["customStatus"],
-        "rejectedConfirmation": payload,
+        "rejectedConfirmation": echoed,
         "message": "BookingConfirmed must carry true or false; still waiting for an answer.",
     }
     # The answered race's timer is cancelled; a new wait races a new timer for the same deadline
