@@ -9,6 +9,7 @@ so that an app never half-works.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
 import json
@@ -198,19 +199,35 @@ def import_function_app(app_dir: Path) -> ModuleType:
     The app imports its own packages (``from activities import ...``) relative to its root, as
     under the worker, so the directory goes first on the path.
     """
+    script = app_dir / SCRIPT_FILE
     if str(app_dir) not in sys.path:
         sys.path.insert(0, str(app_dir))
-    spec = importlib.util.spec_from_file_location("function_app", app_dir / SCRIPT_FILE)
+    name = _module_name(script)
+    spec = importlib.util.spec_from_file_location(name, script)
     if spec is None or spec.loader is None:
-        raise AppLoadError(f"cannot import {app_dir / SCRIPT_FILE}")
+        raise AppLoadError(f"cannot import {script}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["function_app"] = module
+    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        sys.modules.pop("function_app", None)
-        raise AppLoadError(f"importing {app_dir / SCRIPT_FILE} failed: {exc!r}") from exc
+        sys.modules.pop(name, None)
+        raise AppLoadError(f"importing {script} failed: {exc!r}") from exc
     return module
+
+
+def _module_name(script: Path) -> str:
+    """``function_app``, unless a different app already holds that name in this process.
+
+    Several apps load into one process only in tests; they get a distinct name so that neither
+    app's module is replaced under code that imported it.
+    """
+    loaded = sys.modules.get("function_app")
+    loaded_file = getattr(loaded, "__file__", None)
+    if loaded is None or (loaded_file and Path(loaded_file).resolve() == script):
+        return "function_app"
+    digest = hashlib.sha1(str(script).encode()).hexdigest()[:10]
+    return f"function_app_{digest}"
 
 
 def find_function_register(module: ModuleType) -> Any:
