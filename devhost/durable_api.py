@@ -1,0 +1,627 @@
+"""The Durable extension's HTTP API over the engine, as ``HttpApiHandler.cs`` serves it.
+
+One dispatcher answers both the local RPC API (``/durabletask/...``, which the SDK's
+``DurableOrchestrationClient`` calls) and the public webhooks
+(``/runtime/webhooks/durabletask/...``, the URLs in check-status responses), exactly as the
+extension routes both to the same handlers.
+Status codes, headers and query parameters follow the extension; error bodies use its
+``HttpError`` shape (``Message``, plus ``ExceptionMessage`` where the SDK reads it). Where the
+extension answers a bare 404/410, devhost adds a small ``{"Message": ...}`` body; the SDK ignores
+those bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import math
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from devhost.errors import (
+    DevhostError,
+    InvalidInstanceId,
+    UnknownOrchestrator,
+)
+
+log = logging.getLogger("devhost.durable_api")
+
+RPC_PATH = "/durabletask"
+WEBHOOK_PATH = "/runtime/webhooks/durabletask"
+ADMIN_CLOCK_PATH = "/admin/devhost/clock/advance"
+DEFAULT_CONNECTION = "Storage"
+INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
+MAX_INSTANCE_ID_LENGTH = 256
+CONTINUATION_HEADER = "x-ms-continuation-token"
+
+RUNNING_STATUSES = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
+TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
+ALL_STATUSES = RUNNING_STATUSES | TERMINAL_STATUSES
+CHECK_STATUS_RETRY_AFTER = "10"
+STATUS_RETRY_AFTER = "5"
+
+
+@dataclass
+class HostUrls:
+    """Where this host is reached: filled in once the listening port is known.
+
+    ``public_origin`` is what ``func start`` would print (``http://localhost:7071``) and goes into
+    webhook URLs; ``rpc_origin`` is the loopback address the SDK calls back on.
+    """
+
+    public_origin: str = "http://localhost:7071"
+    rpc_origin: str = "http://127.0.0.1:7071"
+
+    @property
+    def webhook_base(self) -> str:
+        return self.public_origin + WEBHOOK_PATH
+
+    @property
+    def rpc_base_url(self) -> str:
+        return self.rpc_origin + RPC_PATH + "/"
+
+
+def management_urls(
+    origin: str,
+    instance_id: str,
+    task_hub: str,
+    connection: str = DEFAULT_CONNECTION,
+    *,
+    return_500_on_failure: bool = False,
+) -> dict[str, str]:
+    """The extension's ``HttpManagementPayload`` (``GetClientResponseLinks``) for one instance."""
+    prefix = f"{origin}{WEBHOOK_PATH}/instances/{quote(instance_id, safe='')}"
+    suffix = f"taskHub={quote(task_hub, safe='')}&connection={quote(connection, safe='')}"
+    status_uri = f"{prefix}?{suffix}"
+    if return_500_on_failure:
+        status_uri += "&returnInternalServerErrorOnFailure=true"
+    return {
+        "id": instance_id,
+        "statusQueryGetUri": status_uri,
+        "sendEventPostUri": f"{prefix}/raiseEvent/{{eventName}}?{suffix}",
+        "terminatePostUri": f"{prefix}/terminate?reason={{text}}&{suffix}",
+        "rewindPostUri": f"{prefix}/rewind?reason={{text}}&{suffix}",
+        "purgeHistoryDeleteUri": f"{prefix}?{suffix}",
+        "restartPostUri": f"{prefix}/restart?{suffix}",
+        "suspendPostUri": f"{prefix}/suspend?reason={{text}}&{suffix}",
+        "resumePostUri": f"{prefix}/resume?reason={{text}}&{suffix}",
+    }
+
+
+def creation_urls(webhook_base: str) -> dict[str, str]:
+    """The extension's ``HttpCreationPayload`` (``GetInstanceCreationLinks``), without a key."""
+    prefix = webhook_base + "/orchestrators/{functionName}[/{instanceId}]"
+    return {
+        "createNewInstancePostUri": prefix + "?",
+        "createAndWaitOnNewInstancePostUri": (
+            prefix + "?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&"
+        ),
+    }
+
+
+def check_status_response(origin: str, instance_id: str, task_hub: str) -> web.Response:
+    """``CreateCheckStatusResponse``: 202, the payload (no rewind URL), Location, Retry-After 10."""
+    urls = management_urls(origin, instance_id, task_hub)
+    urls.pop("rewindPostUri")
+    return web.json_response(
+        urls,
+        status=202,
+        headers={"Location": urls["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER},
+    )
+
+
+def validate_instance_id(instance_id: str) -> None:
+    """The extension's rules for caller-chosen ids (``DurableClient.StartNewAsync``)."""
+    if instance_id.startswith("@"):
+        raise InvalidInstanceId("Orchestration instance ids must not start with @.")
+    if any(c in "/\\#?" or unicodedata.category(c) == "Cc" for c in instance_id):
+        raise InvalidInstanceId(
+            "Orchestration instance ids must not contain /, \\, #, ?, or control characters."
+        )
+    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        raise InvalidInstanceId(
+            f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters."
+        )
+
+
+def body_json_text(text: str) -> str | None:
+    """The request body's JSON text as received, after checking it is JSON; None when empty.
+
+    The extension stores the body's JSON token without decoding it further. The SDK posts
+    ``json=<JSON text>``, so its token is a JSON *string* holding JSON text, which the SDK's
+    ``get_input()`` decodes once more; a curl caller posting ``{"a": 1}`` stores the object
+    itself. Raises ValueError for a body that is not JSON.
+    """
+    if not text.strip():
+        return None
+    json.loads(text)
+    return text
+
+
+def parse_bool(value: str | None) -> bool | None:
+    """C# ``bool.TryParse``: "true"/"false" in any case, else None (the default applies)."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    return {"true": True, "false": False}.get(text)
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """Lenient ISO-8601 parse to an aware UTC datetime; None when absent or unparseable.
+
+    Python's ``strftime`` can drop leading zeros from years before 1000, so a short year is
+    padded as the extension does.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    dash = text.find("-")
+    if 0 < dash < 4 and text[:dash].isdigit():
+        text = text.zfill(len(text) + 4 - dash)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_statuses(values: list[str]) -> list[str] | None:
+    """Comma-separated runtime statuses; unknown names are ignored, as ``Enum.TryParse`` fails."""
+    by_lower = {s.lower(): s for s in ALL_STATUSES}
+    found = [
+        by_lower[part.strip().lower()]
+        for value in values
+        for part in value.split(",")
+        if part.strip().lower() in by_lower
+    ]
+    return found or None
+
+
+def parse_seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def error_body(
+    message: str, exception_message: str | None = None, exception_type: str | None = None
+) -> dict[str, str]:
+    """The ASP.NET ``HttpError`` shape the extension answers errors with (no stack trace)."""
+    body = {"Message": message}
+    if exception_message is not None:
+        body["ExceptionMessage"] = exception_message
+    if exception_type is not None:
+        body["ExceptionType"] = exception_type
+    return body
+
+
+def error_response(
+    status: int,
+    message: str,
+    exception_message: str | None = None,
+    exception_type: str | None = None,
+) -> web.Response:
+    return web.json_response(error_body(message, exception_message, exception_type), status=status)
+
+
+async def maybe_await(value: Any) -> Any:
+    """Engine methods may be plain or coroutine functions; accept both."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def unknown_orchestrator_message(name: str, known: list[str]) -> str:
+    """``GetInvalidOrchestratorFunctionMessage`` from the extension, verbatim in structure."""
+    message = (
+        f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function. "
+        "Additional info: "
+    )
+    if known:
+        return message + "The following are the known orchestrator functions: '{}'.".format(
+            "', '".join(known)
+        )
+    return message + "No orchestrator functions are currently registered!"
+
+
+Handler = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
+
+
+class DurableApi:
+    """Dispatches ``/durabletask/...`` and ``/runtime/webhooks/durabletask/...`` to the engine."""
+
+    def __init__(
+        self,
+        engine: Any,
+        orchestrators: Mapping[str, Any],
+        task_hub: str,
+        *,
+        test_hooks: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.orchestrators = orchestrators
+        self.task_hub = task_hub
+        self.test_hooks = test_hooks
+
+    async def handle(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
+        """Route like ``HandleRequestAsync``; ``segments`` are the decoded path after the base."""
+        try:
+            return await self._dispatch(request, segments)
+        except DevhostError as exc:
+            return self._devhost_error(exc)
+        except Exception:
+            log.exception("durable HTTP API request %s %s failed", request.method, request.path)
+            return error_response(500, "Something went wrong while processing your request")
+
+    async def _dispatch(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
+        method = request.method
+        head = segments[0].lower() if segments else ""
+        count = len(segments)
+        if head == "orchestrators" and count in (2, 3):
+            if method != "POST":
+                return _not_found()
+            return await self.start(request, segments[1], segments[2] if count == 3 else None)
+        if head == "entities" and count <= 3:
+            return error_response(
+                501, "Durable entities are not supported by devhost.", exception_type="NotSupported"
+            )
+        if head == "instances" and count == 1:
+            if method == "GET":
+                return await self.list_instances(request)
+            if method == "DELETE":
+                return await self.purge_by(request)
+            return _not_found()
+        if head == "instances" and count == 2:
+            if method == "GET":
+                return await self.get_status(request, segments[1])
+            if method == "DELETE":
+                return await self.purge(segments[1])
+            return _not_found()
+        if head == "instances" and count == 3 and method == "POST":
+            operation = self._operations().get(segments[2].lower())
+            if operation is not None:
+                return await operation(request, segments[1])
+            return _not_found()
+        if head == "instances" and count == 4 and segments[2].lower() == "raiseevent":
+            if method != "POST":
+                return _not_found()
+            return await self.raise_event(request, segments[1], segments[3])
+        return _not_found()
+
+    def _operations(self) -> dict[str, Handler]:
+        return {
+            "terminate": self.terminate,
+            "suspend": self.suspend,
+            "resume": self.resume,
+            "rewind": self.rewind,
+            "restart": self.restart,
+        }
+
+    def _devhost_error(self, exc: DevhostError) -> web.Response:
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, UnknownOrchestrator):
+            # The SDK's start_new reads ExceptionMessage from a 400, as the extension sends it.
+            return error_response(
+                400,
+                "One or more of the arguments submitted is incorrect",
+                message,
+                "System.ArgumentException",
+            )
+        if isinstance(exc, InvalidInstanceId):
+            return error_response(400, message, message, "System.ArgumentException")
+        return error_response(exc.status, message)
+
+    # -- start -----------------------------------------------------------------------------
+
+    async def start(
+        self, request: web.Request, function_name: str, instance_id: str | None
+    ) -> web.StreamResponse:
+        """``HandleStartOrchestratorRequestAsync``: 202 + management payload, or wait if asked."""
+        raw = await request.read()
+        try:
+            input_json = body_json_text(raw.decode("utf-8"))
+        except ValueError as exc:
+            return error_response(400, "Invalid JSON content", str(exc))
+        if instance_id:
+            validate_instance_id(instance_id)
+        if function_name not in self.orchestrators:
+            raise UnknownOrchestrator(
+                unknown_orchestrator_message(function_name, sorted(self.orchestrators))
+            )
+        new_id = await self.engine.start_orchestration(
+            function_name, instance_id or None, input_json
+        )
+        timeout = parse_seconds(request.query.get("timeout"))
+        polling = parse_seconds(request.query.get("pollingInterval"))
+        if timeout is not None and polling is not None:
+            return await self._wait_or_check_status(request, new_id, timeout)
+        return check_status_response(_origin(request), new_id, self.task_hub)
+
+    async def _wait_or_check_status(
+        self, request: web.Request, instance_id: str, timeout: float
+    ) -> web.StreamResponse:
+        """``WaitForCompletionOrCreateCheckStatusResponseAsync`` using the engine's long poll."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            status = await self._status(instance_id)
+            runtime = status.get("runtimeStatus") if status else None
+            if runtime == "Completed":
+                return web.json_response(status.get("output"), status=200)  # type: ignore[union-attr]
+            if runtime in TERMINAL_STATUSES:
+                return await self.get_status(request, instance_id)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return check_status_response(_origin(request), instance_id, self.task_hub)
+            await self.engine.wait_for_state_change(instance_id, remaining)
+
+    # -- status ----------------------------------------------------------------------------
+
+    async def _status(
+        self,
+        instance_id: str,
+        *,
+        show_history: bool = False,
+        show_history_output: bool = False,
+        show_input: bool = True,
+    ) -> dict[str, Any] | None:
+        status = await maybe_await(
+            self.engine.get_status(
+                instance_id,
+                show_history=show_history,
+                show_history_output=show_history_output,
+                show_input=show_input,
+            )
+        )
+        return None if status is None else _without_empty_history(status)
+
+    async def get_status(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        """``HandleGetStatusRequestAsync``: 202 while running, 200 when ended, 404 when unknown."""
+        query = request.query
+        status = await self._status(
+            instance_id,
+            show_history=parse_bool(query.get("showHistory")) or False,
+            show_history_output=parse_bool(query.get("showHistoryOutput")) or False,
+            show_input=_default(parse_bool(query.get("showInput")), True),
+        )
+        if status is None:
+            return _not_found(f"No instance with ID '{instance_id}' found.")
+        runtime = status.get("runtimeStatus")
+        if runtime in RUNNING_STATUSES:
+            return web.json_response(
+                status,
+                status=202,
+                headers={"Location": str(request.url), "Retry-After": STATUS_RETRY_AFTER},
+            )
+        if runtime == "Failed":
+            fail_500 = parse_bool(query.get("returnInternalServerErrorOnFailure")) or False
+            return web.json_response(status, status=500 if fail_500 else 200)
+        if runtime in TERMINAL_STATUSES:
+            return web.json_response(status, status=200)
+        log.error("unknown runtime status %r for instance %s", runtime, instance_id)
+        return web.json_response(status, status=500)
+
+    async def list_instances(self, request: web.Request) -> web.StreamResponse:
+        """``GET instances/``: filters, ``top`` and an offset continuation token in the header."""
+        query = request.query
+        statuses = await maybe_await(
+            self.engine.query_status(
+                parse_datetime(query.get("createdTimeFrom")),
+                parse_datetime(query.get("createdTimeTo")),
+                parse_statuses(query.getall("runtimeStatus", [])),
+                query.get("instanceIdPrefix"),
+                _default(parse_bool(query.get("showInput")), True),
+            )
+        )
+        offset = _parse_offset(request.headers.get(CONTINUATION_HEADER))
+        top = _parse_int(query.get("top"))
+        page = statuses[offset:] if top is None or top <= 0 else statuses[offset : offset + top]
+        more = top is not None and top > 0 and offset + top < len(statuses)
+        token = str(offset + top) if more and top is not None else ""
+        cleaned = [_without_empty_history(status) for status in page]
+        return web.json_response(cleaned, status=200, headers={CONTINUATION_HEADER: token})
+
+    # -- events and control ----------------------------------------------------------------
+
+    async def _require_running(self, instance_id: str) -> web.StreamResponse | None:
+        """404 when unknown, 410 when ended: the extension checks before every operation."""
+        status = await self._status(instance_id, show_input=False)
+        if status is None:
+            return _not_found(f"No instance with ID '{instance_id}' found.")
+        if status.get("runtimeStatus") in TERMINAL_STATUSES:
+            return error_response(
+                410,
+                f"Instance '{instance_id}' has already ended ({status.get('runtimeStatus')}).",
+            )
+        return None
+
+    async def raise_event(
+        self, request: web.Request, instance_id: str, event_name: str
+    ) -> web.StreamResponse:
+        refusal = await self._require_running(instance_id)
+        if refusal is not None:
+            return refusal
+        if request.content_type.lower() != "application/json":
+            return error_response(400, "Only application/json request content is supported")
+        raw = await request.read()
+        try:
+            text = raw.decode("utf-8")
+            if not text.strip():
+                raise ValueError("the request body is empty")
+            data_json = body_json_text(text)
+        except ValueError as exc:
+            return error_response(400, "Invalid JSON content", str(exc))
+        await self.engine.raise_event(instance_id, event_name, data_json)
+        return _accepted()
+
+    async def terminate(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        refusal = await self._require_running(instance_id)
+        if refusal is not None:
+            return refusal
+        await self.engine.terminate(instance_id, request.query.get("reason"))
+        return _accepted()
+
+    async def suspend(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        refusal = await self._require_running(instance_id)
+        if refusal is not None:
+            return refusal
+        await self.engine.suspend(instance_id, request.query.get("reason"))
+        return _accepted()
+
+    async def resume(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        refusal = await self._require_running(instance_id)
+        if refusal is not None:
+            return refusal
+        await self.engine.resume(instance_id, request.query.get("reason"))
+        return _accepted()
+
+    async def rewind(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        """404 / 412 as the extension; a failed instance gets 501: devhost cannot rewind."""
+        status = await self._status(instance_id, show_input=False)
+        if status is None:
+            return _not_found(f'No orchestration with instance ID "{instance_id}" found.')
+        runtime = status.get("runtimeStatus")
+        if runtime != "Failed":
+            return error_response(
+                412,
+                f"This orchestration has status {runtime}, but only orchestrations in the "
+                '"Failed" state can be rewound.',
+            )
+        return error_response(
+            501, "Rewind is not supported by devhost.", exception_type="NotSupported"
+        )
+
+    async def restart(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        """``RestartAsync``: start the same orchestrator with the original input."""
+        status = await self._status(instance_id, show_input=True)
+        if status is None:
+            return error_response(
+                400,
+                "InstanceId does not match a valid orchestration instance.",
+                f"No instance with ID '{instance_id}' found.",
+                "System.ArgumentException",
+            )
+        new_instance = _default(parse_bool(request.query.get("restartWithNewInstanceId")), True)
+        original_input = status.get("input")
+        input_json = None if original_input is None else json.dumps(original_input)
+        new_id = await self.engine.start_orchestration(
+            status["name"], None if new_instance else instance_id, input_json
+        )
+        return check_status_response(_origin(request), new_id, self.task_hub)
+
+    # -- purge -----------------------------------------------------------------------------
+
+    async def purge(self, instance_id: str) -> web.StreamResponse:
+        """``HandleDeleteHistoryByIdRequestAsync``: 404 unknown, 412 not ended, 200 count."""
+        status = await self._status(instance_id, show_input=False)
+        if status is None:
+            return _not_found(f"No instance with ID '{instance_id}' found.")
+        runtime = status.get("runtimeStatus")
+        if runtime not in TERMINAL_STATUSES:
+            return error_response(
+                412,
+                "Only orchestrations in a terminal state can be purged, but the orchestration "
+                f"with instance ID {instance_id} has status {runtime}",
+            )
+        deleted = await self.engine.purge(instance_id)
+        return web.json_response({"instancesDeleted": deleted}, status=200)
+
+    async def purge_by(self, request: web.Request) -> web.StreamResponse:
+        """``HandleDeleteHistoryWithFiltersRequestAsync``: createdTimeFrom required; 0 -> 404."""
+        query = request.query
+        created_from = parse_datetime(query.get("createdTimeFrom"))
+        if created_from is None:
+            return error_response(400, "Please provide value for 'createdTimeFrom' parameter.")
+        created_to = parse_datetime(query.get("createdTimeTo")) or self._now()
+        statuses = parse_statuses(query.getall("runtimeStatus", []))
+        deleted = await self.engine.purge_by(created_from, created_to, statuses)
+        if not deleted:
+            return _not_found("No instances matched the purge filter.")
+        return web.json_response({"instancesDeleted": deleted}, status=200)
+
+    def _now(self) -> datetime:
+        clock = getattr(self.engine, "clock", None)
+        now = clock.now() if clock is not None else datetime.now(timezone.utc)
+        return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+
+    # -- test hooks ------------------------------------------------------------------------
+
+    async def advance_clock(self, request: web.Request) -> web.StreamResponse:
+        """``POST /admin/devhost/clock/advance {"seconds": N}``: move the manual clock."""
+        if not self.test_hooks:
+            return _not_found()
+        if request.method != "POST":
+            return error_response(405, "Use POST.")
+        try:
+            body = json.loads((await request.read()).decode("utf-8") or "{}")
+            seconds = float(body["seconds"])
+        except (ValueError, KeyError, TypeError):
+            return error_response(400, 'Send a JSON body like {"seconds": 30}.')
+        if not math.isfinite(seconds) or seconds < 0:
+            return error_response(400, "'seconds' must be a finite number >= 0.")
+        clock = getattr(self.engine, "clock", None)
+        if clock is None or getattr(clock, "skippable", True) is False:
+            return error_response(
+                400, "The clock is not manual; start devhost with --manual-clock."
+            )
+        try:
+            await maybe_await(clock.advance(seconds))
+        except (RuntimeError, ValueError) as exc:
+            return error_response(400, str(exc))
+        return web.json_response({"now": _iso(self._now())}, status=200)
+
+
+def _without_empty_history(status: dict[str, Any]) -> dict[str, Any]:
+    """The extension omits ``historyEvents`` unless history was asked for."""
+    if status.get("historyEvents") is None:
+        return {k: v for k, v in status.items() if k != "historyEvents"}
+    return status
+
+
+def _default(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
+
+
+def _parse_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _parse_offset(token: str | None) -> int:
+    offset = _parse_int(token)
+    return offset if offset is not None and offset > 0 else 0
+
+
+def _origin(request: web.Request) -> str:
+    """The request's scheme and authority: the extension builds links from the request URI."""
+    return str(request.url.origin())
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _not_found(message: str = "Not found.") -> web.Response:
+    return error_response(404, message)
+
+
+def _accepted() -> web.Response:
+    return web.Response(status=202)
