@@ -1,0 +1,109 @@
+"""``python -m devhost``: run a v2-model Durable Functions Python app without the Functions host."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from devhost.errors import UnsupportedBinding
+from devhost.loader import AppLoadError
+from devhost.options import HostOptions
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = HostOptions()
+    parser = argparse.ArgumentParser(
+        prog="python -m devhost",
+        description=(
+            "Run the Durable Functions app in --app-dir (function_app.py, host.json, "
+            "local.settings.json) unchanged: its HTTP functions under /{routePrefix}/..., the "
+            "Durable extension's HTTP API under /runtime/webhooks/durabletask/ and the SDK's "
+            "RPC API under /durabletask/, with durable state in SQLite."
+        ),
+    )
+    parser.add_argument(
+        "--app-dir", type=Path, default=Path.cwd(), help="the app's root (default: cwd)"
+    )
+    parser.add_argument(
+        "--host", default=defaults.host, help=f"interface to listen on (default: {defaults.host})"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=defaults.port,
+        help=f"port to listen on; 0 picks a free one (default: {defaults.port})",
+    )
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="SQLite file for durable state (default: <app-dir>/.devhost/state.sqlite)",
+    )
+    state.add_argument(
+        "--in-memory", action="store_true", help="keep durable state in memory (lost on exit)"
+    )
+    parser.add_argument(
+        "--manual-clock",
+        action="store_true",
+        help="durable timers follow a clock that tests advance (see --test-hooks)",
+    )
+    parser.add_argument(
+        "--test-hooks",
+        action="store_true",
+        help='serve POST /admin/devhost/clock/advance {"seconds": N} (never in shared setups)',
+    )
+    parser.add_argument(
+        "--no-azurite",
+        action="store_true",
+        help="do not start Azurite even if AzureWebJobsStorage is UseDevelopmentStorage=true",
+    )
+    parser.add_argument(
+        "--task-hub", default=None, help="task hub name (default: host.json durableTask.hubName)"
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> HostOptions:
+    app_dir = args.app_dir.resolve()
+    return HostOptions(
+        app_dir=app_dir,
+        host=args.host,
+        port=args.port,
+        state_path=args.state.resolve() if args.state else None,
+        in_memory=args.in_memory,
+        manual_clock=args.manual_clock,
+        test_hooks=args.test_hooks,
+        start_azurite=not args.no_azurite,
+        task_hub=args.task_hub,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="[%(asctime)s] %(message)s",
+        stream=sys.stderr,
+    )
+    options = options_from(args)
+    from devhost.server import run
+
+    try:
+        asyncio.run(run(options))
+    except (AppLoadError, UnsupportedBinding) as exc:
+        print(f"devhost: cannot start the app: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"devhost: cannot listen on {options.host}:{options.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

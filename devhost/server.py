@@ -1,0 +1,266 @@
+"""Compose devhost: load the app, build the engine, serve HTTP on one port, stop cleanly.
+
+One aiohttp application answers everything the Functions host and the Durable extension would:
+the durable RPC API, the public webhooks, the optional test hooks, and the app's HTTP functions.
+:class:`DevHost` is the unit tests and the CLI share: ``async with DevHost(options) as host`` gives
+a running host on ``host.base_url`` (a free port when ``options.port`` is 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from devhost.durable_api import ADMIN_CLOCK_PATH, RPC_PATH, WEBHOOK_PATH, DurableApi, HostUrls
+from devhost.http_triggers import HttpTriggerHandler
+from devhost.invocation_log import log_invocation
+from devhost.loader import AppIndex, load_app
+from devhost.options import HostOptions
+
+log = logging.getLogger("devhost")
+
+EngineFactory = Callable[[AppIndex, HostOptions], Any]
+
+MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's request size limit
+URLS_KEY = web.AppKey("devhost_urls", HostUrls)
+INDEX_KEY = web.AppKey("devhost_index", AppIndex)
+ENGINE_KEY = web.AppKey("devhost_engine", object)
+_LOOPBACK_NAMES = ("", "0.0.0.0", "127.0.0.1", "localhost")
+
+
+def default_engine_factory(index: AppIndex, options: HostOptions) -> Any:
+    """The real engine, imported late so the HTTP layer can be used (and tested) without it."""
+    from devhost.engine import Engine
+
+    return Engine(index, options, log_invocation=log_invocation)
+
+
+def host_urls(host: str, port: int) -> HostUrls:
+    """Public links name ``localhost`` as ``func start`` prints them; RPC uses the loopback IP."""
+    if host in _LOOPBACK_NAMES:
+        return HostUrls(f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+    if host == "::":
+        return HostUrls(f"http://localhost:{port}", f"http://[::1]:{port}")
+    name = f"[{host}]" if ":" in host else host
+    return HostUrls(f"http://{name}:{port}", f"http://{name}:{port}")
+
+
+def _segments_after(path: str, base: str) -> list[str] | None:
+    """Decoded path segments after ``base``, or None when ``path`` is not under it."""
+    if path.casefold() != base.casefold() and not path.casefold().startswith(base.casefold() + "/"):
+        return None
+    rest = path[len(base) :].strip("/")
+    return [unquote(s) for s in rest.split("/")] if rest else []
+
+
+def create_app(
+    options: HostOptions,
+    *,
+    engine_factory: EngineFactory | None = None,
+    index: AppIndex | None = None,
+) -> tuple[web.Application, Any]:
+    """Load the app and build (not start) the engine and the aiohttp application.
+
+    The engine starts and stops with the application (``cleanup_ctx``), after Azurite when the
+    app uses development storage. ``app[URLS_KEY]`` holds the links the durable client binding
+    hands out; :class:`DevHost` fills in the bound port.
+    """
+    index = index or load_app(options.app_dir, task_hub=options.task_hub)
+    engine = (engine_factory or default_engine_factory)(index, options)
+    urls = host_urls(options.host, options.port)
+    executor = ThreadPoolExecutor(options.activity_workers, "devhost-http")
+    durable = DurableApi(engine, index.orchestrators, index.task_hub, test_hooks=options.test_hooks)
+    triggers = HttpTriggerHandler(
+        index.http_functions, index.route_prefix, index.task_hub, urls, executor, str(index.app_dir)
+    )
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        path = request.raw_path.split("?", 1)[0]
+        for base in (RPC_PATH, WEBHOOK_PATH):
+            segments = _segments_after(path, base)
+            if segments is not None:
+                return await durable.handle(request, segments)
+        if options.test_hooks and path.rstrip("/") == ADMIN_CLOCK_PATH:
+            return await durable.advance_clock(request)
+        return await triggers.handle(request)
+
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app[URLS_KEY] = urls
+    app[INDEX_KEY] = index
+    app[ENGINE_KEY] = engine
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.cleanup_ctx.append(_azurite_context(options, index))
+    app.cleanup_ctx.append(_engine_context(engine, executor))
+    return app, engine
+
+
+def _azurite_context(
+    options: HostOptions, index: AppIndex
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def azurite(_: web.Application) -> AsyncIterator[None]:
+        started = await _start_azurite(options, index) if options.start_azurite else None
+        try:
+            yield
+        finally:
+            if started is not None:
+                await asyncio.get_running_loop().run_in_executor(None, started.stop)
+
+    return azurite
+
+
+async def _start_azurite(options: HostOptions, index: AppIndex) -> Any:
+    """Start Azurite for ``UseDevelopmentStorage=true`` (imported late: it may be absent)."""
+    storage = index.settings.get("AzureWebJobsStorage", "")
+    if "usedevelopmentstorage=true" not in storage.replace(" ", "").lower():
+        return None
+    try:
+        from devhost import azurite
+    except ImportError:
+        log.warning("devhost.azurite is not available; start Azurite yourself")
+        return None
+    data_dir = options.app_dir / ".azurite"
+    loop = asyncio.get_running_loop()
+    started = await loop.run_in_executor(
+        None, azurite.ensure_for_settings, dict(index.settings), data_dir
+    )
+    if started is not None:
+        log.info("Started Azurite for UseDevelopmentStorage=true: %r", started)
+    return started
+
+
+def _engine_context(
+    engine: Any, executor: ThreadPoolExecutor
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def engine_lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await engine.start()
+        try:
+            yield
+        finally:
+            try:
+                await engine.stop()
+            finally:
+                executor.shutdown(wait=False, cancel_futures=True)
+
+    return engine_lifecycle
+
+
+def describe_functions(index: AppIndex, urls: HostUrls) -> str:
+    """The ``func start`` listing: HTTP functions with methods and URL, others with trigger."""
+    lines = ["Functions:", ""]
+    http = {fn.name: fn for fn in index.http_functions}
+    prefix = f"/{index.route_prefix}" if index.route_prefix else ""
+    for summary in index.functions:
+        fn = http.get(summary.name)
+        if fn is not None:
+            methods = ",".join(fn.methods) if fn.methods else "ALL"
+            lines.append(f"\t{fn.name}: [{methods}] {urls.public_origin}{prefix}/{fn.route}")
+        else:
+            alias = ""
+            if summary.durable_name and summary.durable_name != summary.name:
+                alias = f" (registered as '{summary.durable_name}')"
+            lines.append(f"\t{summary.name}: {summary.trigger}{alias}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+class DevHost:
+    """A running devhost: ``async with DevHost(options) as host: ... host.base_url ...``."""
+
+    def __init__(
+        self, options: HostOptions, *, engine_factory: EngineFactory | None = None
+    ) -> None:
+        self.options = options
+        self.engine_factory = engine_factory
+        self.app: web.Application | None = None
+        self.engine: Any = None
+        self.runner: web.AppRunner | None = None
+        self.urls = HostUrls()
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        """Where to send requests (the loopback address, reliable on IPv4-only hosts)."""
+        return self.urls.rpc_origin
+
+    @property
+    def public_url(self) -> str:
+        return self.urls.public_origin
+
+    @property
+    def index(self) -> AppIndex:
+        if self.app is None:
+            raise RuntimeError("the host is not started")
+        return self.app[INDEX_KEY]
+
+    async def start(self) -> None:
+        self.app, self.engine = create_app(self.options, engine_factory=self.engine_factory)
+        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        try:
+            await self.runner.setup()
+            site = web.TCPSite(self.runner, self.options.host, self.options.port)
+            await site.start()
+        except BaseException:
+            await self.runner.cleanup()
+            raise
+        self.port = int(self.runner.addresses[0][1])
+        bound = host_urls(self.options.host, self.port)
+        self.urls = self.app[URLS_KEY]
+        self.urls.public_origin, self.urls.rpc_origin = bound.public_origin, bound.rpc_origin
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await runner.cleanup()
+
+    def describe_functions(self) -> str:
+        return describe_functions(self.index, self.urls)
+
+    async def __aenter__(self) -> DevHost:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+async def serve_forever(
+    options: HostOptions, *, on_ready: Callable[[DevHost], Any] | None = None
+) -> None:
+    """Run until SIGINT or SIGTERM, then stop the engine, the server and Azurite."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with DevHost(options) as host:
+            print(host.describe_functions(), flush=True)
+            print(
+                f"devhost: task hub '{host.index.task_hub}', listening on {host.public_url} "
+                f"(durable RPC at {host.urls.rpc_base_url}). Press Ctrl+C to stop.",
+                flush=True,
+            )
+            if on_ready is not None:
+                result = on_ready(host)
+                if inspect.isawaitable(result):
+                    await result
+            await stop.wait()
+            log.info("Stopping devhost")
+    finally:
+        for sig in signals:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+
+
+async def run(options: HostOptions) -> None:
+    """The CLI's entry: :func:`serve_forever` without a readiness callback."""
+    await serve_forever(options)
