@@ -1,0 +1,72 @@
+"""Fixtures for devhost's HTTP layer: hosts on a free loopback port, with a fake or real engine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from devhost.options import HostOptions
+from devhost.server import DevHost
+
+from .fakes import FakeEngine
+
+APPS = Path(__file__).parent / "apps"
+
+
+def make_options(app: str, **overrides: Any) -> HostOptions:
+    values: dict[str, Any] = {
+        "app_dir": APPS / app,
+        "port": 0,
+        "in_memory": True,
+        "start_azurite": False,
+    }
+    values.update(overrides)
+    return HostOptions(**values)
+
+
+@pytest.fixture(autouse=True)
+def _restore_environ() -> Any:
+    """local.settings.json values land in os.environ; keep tests from seeing each other's."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def start_host() -> Callable[..., Any]:
+    """``async with start_host("basic", test_hooks=True) as host`` with a FakeEngine."""
+
+    @asynccontextmanager
+    async def start(app: str = "basic", engine_factory: Any = FakeEngine, **overrides: Any):
+        async with DevHost(make_options(app, **overrides), engine_factory=engine_factory) as host:
+            yield host
+
+    return start
+
+
+@pytest.fixture
+async def host(start_host: Callable[..., Any]) -> AsyncIterator[DevHost]:
+    async with start_host("basic", test_hooks=True, manual_clock=True) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_sdk_session() -> AsyncIterator[None]:
+    """The SDK keeps one module-level aiohttp session; close it when the tests are done."""
+    yield
+    from azure.durable_functions.models.utils import http_utils
+
+    await http_utils._close_session()

@@ -1,0 +1,87 @@
+"""The SDK's real DurableOrchestrationClient, built from devhost's binding JSON, against devhost."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import azure.durable_functions as df
+import pytest
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+
+from devhost.http_triggers import client_binding_json
+from devhost.server import DevHost
+
+from .fakes import FakeEngine
+
+
+def sdk_client(host: DevHost) -> df.DurableOrchestrationClient:
+    return df.DurableOrchestrationClient(client_binding_json(host.urls, host.index.task_hub))
+
+
+async def test_start_status_event_terminate_purge(host: DevHost) -> None:
+    client = sdk_client(host)
+    engine = host.engine
+    assert isinstance(engine, FakeEngine)
+
+    instance_id = await client.start_new("hello_orchestrator", "sdk-1", {"n": 1})
+    assert instance_id == "sdk-1"
+    status = await client.get_status(instance_id, show_input=True)
+    assert status.runtime_status == OrchestrationRuntimeStatus.Running
+    assert status.input_ == '{"n": 1}'  # the SDK's double encoding, kept as the extension keeps it
+
+    await client.raise_event(instance_id, "Approval", {"ok": True})
+    assert engine.instances["sdk-1"].events == [("Approval", '"{\\"ok\\": true}"')]
+
+    await client.suspend(instance_id, "pause")
+    assert (await client.get_status(instance_id)).runtime_status.value == "Suspended"
+    await client.resume(instance_id, "go on")
+
+    await client.terminate(instance_id, "enough")
+    status = await client.get_status(instance_id)
+    assert status.runtime_status == OrchestrationRuntimeStatus.Terminated
+    await client.terminate(instance_id, "again")  # 410: the SDK accepts it silently
+
+    result = await client.purge_instance_history(instance_id)
+    assert result.instances_deleted == 1
+    assert (await client.purge_instance_history(instance_id)).instances_deleted == 0
+    assert not await client.get_status(instance_id)  # 404 -> an empty (falsy) status
+
+
+async def test_query_and_purge_by(host: DevHost) -> None:
+    client = sdk_client(host)
+    engine = host.engine
+    assert isinstance(engine, FakeEngine)
+    for instance_id in ("q-1", "q-2", "z-1"):
+        await client.start_new("hello_orchestrator", instance_id)
+    engine.set_status("q-2", "Completed", 7)
+
+    everything = await client.get_status_all()
+    assert {s.instance_id for s in everything} == {"q-1", "q-2", "z-1"}
+    running = await client.get_status_by(
+        runtime_status=[OrchestrationRuntimeStatus.Running], instance_id_prefix="q-"
+    )
+    assert [s.instance_id for s in running] == ["q-1"]
+
+    since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    purged = await client.purge_instance_history_by(
+        created_time_from=since, runtime_status=[OrchestrationRuntimeStatus.Completed]
+    )
+    assert purged.instances_deleted == 1
+    assert engine.calls[-1][1] == since
+    nothing = await client.purge_instance_history_by(created_time_from=since)
+    assert nothing.instances_deleted == 0  # 404 from the API
+
+
+async def test_sdk_errors(host: DevHost) -> None:
+    client = sdk_client(host)
+    with pytest.raises(Exception, match="The function 'missing' doesn't exist"):
+        await client.start_new("missing")
+    await client.start_new("hello_orchestrator", "dup")
+    with pytest.raises(Exception, match="already exists"):
+        await client.start_new("hello_orchestrator", "dup")
+    with pytest.raises(Exception, match="No instance with ID 'ghost' found"):
+        await client.terminate("ghost", "x")
+    with pytest.raises(Exception, match="No instance with ID ghost found"):
+        await client.raise_event("ghost", "Approval", 1)
+    with pytest.raises(Exception, match="unexpected payload"):
+        await client.rewind("dup", "x")  # 412: not failed
