@@ -70,6 +70,7 @@ _COMPLETION_KEYS = {
     EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: "TaskScheduledId",
     EventType.TIMER_FIRED: "TimerId",
 }
+_JSON_NET_ESCAPES = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 _FAILURES = {EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED}
 _WITH_RETRY = {ActionType.CALL_ACTIVITY_WITH_RETRY, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY}
 
@@ -671,7 +672,8 @@ class Engine:
         if "customStatus" not in state or state["customStatus"] is None:
             return
         text = _compact(state["customStatus"])
-        size = len(text.encode("utf-16-le"))
+        # The extension re-serialises with Json.NET, which also escapes U+0085/U+2028/U+2029.
+        size = len(text.translate(_JSON_NET_ESCAPES).encode("utf-16-le", "surrogatepass"))
         if size > MAX_CUSTOM_STATUS_BYTES:
             episode.failure = (
                 f"The custom status is {size:,} bytes of UTF-16 JSON; the limit is "

@@ -6,6 +6,7 @@ a custom status over the host's 16 KB limit. Tests drive it through devhost's Py
 """
 
 import collections
+import os
 import threading
 from datetime import timedelta
 from typing import Any
@@ -134,3 +135,23 @@ def HugeStatus(context: df.DurableOrchestrationContext) -> Any:
     context.set_custom_status("x" * size)
     yield context.call_activity("Double", 1)
     return "done"
+
+
+@app.orchestration_trigger(context_name="context")
+def Journal(context: df.DurableOrchestrationContext) -> Any:
+    """``steps`` sequential activities, each recorded in a journal file (crash-recovery tests)."""
+    steps = context.get_input()
+    done = []
+    for step in range(steps):
+        done.append(
+            (yield context.call_activity("Record", {"id": context.instance_id, "step": step}))
+        )
+    return done
+
+
+@app.activity_trigger(input_name="entry")
+def Record(entry: dict[str, Any]) -> int:
+    """Append one line per run to $PATTERNS_JOURNAL, so a test can count how often each step ran."""
+    with open(os.environ["PATTERNS_JOURNAL"], "a", encoding="utf-8") as journal:
+        journal.write(f"{entry['id']} {entry['step']}\n")
+    return entry["step"]
