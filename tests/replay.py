@@ -205,15 +205,10 @@ def run_failing_episode(handle: Handle, history: History) -> tuple[str, dict[str
     raise AssertionError(f"the orchestrator did not fail; state: {result}")
 
 
-def flatten_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
-    """The state's actions as one list (schema V2+ sends one list, maybe with compound ones)."""
-    return [action for group in state["actions"] for action in group]
-
-
 def call_activity(name: str, input: Any = None) -> dict[str, Any]:
     """The action JSON the SDK emits for ``context.call_activity(name, input)`` (input as JSON)."""
     return {
-        "actionType": ActionType.CALL_ACTIVITY,
+        "actionType": int(ActionType.CALL_ACTIVITY),
         "functionName": name,
         "input": json.dumps(input),
     }
@@ -222,7 +217,7 @@ def call_activity(name: str, input: Any = None) -> dict[str, Any]:
 def wait_for_event(name: str) -> dict[str, Any]:
     """The action JSON for ``context.wait_for_external_event(name)``."""
     return {
-        "actionType": ActionType.WAIT_FOR_EXTERNAL_EVENT,
+        "actionType": int(ActionType.WAIT_FOR_EXTERNAL_EVENT),
         "externalEventName": name,
         "reason": "ExternalEvent",
     }
@@ -231,7 +226,7 @@ def wait_for_event(name: str) -> dict[str, Any]:
 def create_timer(fire_at: datetime, *, canceled: bool = False) -> dict[str, Any]:
     """The action JSON for ``context.create_timer(fire_at)`` (``isCanceled`` once cancelled)."""
     return {
-        "actionType": ActionType.CREATE_TIMER,
+        "actionType": int(ActionType.CREATE_TIMER),
         "fireAt": format_timestamp(fire_at),
         "isCanceled": canceled,
     }
@@ -239,4 +234,4 @@ def create_timer(fire_at: datetime, *, canceled: bool = False) -> dict[str, Any]
 
 def when_any(*actions: dict[str, Any]) -> dict[str, Any]:
     """The action JSON for ``context.task_any`` over tasks with these actions."""
-    return {"actionType": ActionType.WHEN_ANY, "compoundActions": list(actions)}
+    return {"actionType": int(ActionType.WHEN_ANY), "compoundActions": list(actions)}

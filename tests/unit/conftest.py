@@ -1,4 +1,4 @@
-"""Fixtures for the unit tests: the app's functions, a stand-in durable client, HTTP requests.
+"""Fixtures for the unit tests: the app's functions and a stand-in durable client (``fakes``).
 
 The repository root goes on ``sys.path`` first, so ``function_app`` and ``tests.replay`` import the
 same way wherever pytest is started from.
