@@ -16,7 +16,11 @@ from .conftest import APPS
 
 def test_basic_app_is_indexed() -> None:
     index = load_app(APPS / "basic")
-    assert set(index.orchestrators) == {"hello_orchestrator", "NamedOrchestrator"}
+    assert set(index.orchestrators) == {
+        "hello_orchestrator",
+        "NamedOrchestrator",
+        "timer_orchestrator",
+    }
     assert set(index.activities) == {"say_hello"}
     activity = index.activities["say_hello"]
     assert (activity.input_param, activity.is_async) == ("city", False)

@@ -2,6 +2,7 @@
 
 import json
 import threading
+from datetime import timedelta
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -148,3 +149,11 @@ def named_orchestrator(ctx: df.DurableOrchestrationContext):
 @app.activity_trigger(input_name="city")
 def say_hello(city: str) -> str:
     return f"Hello {city}!"
+
+
+@app.orchestration_trigger(context_name="context")
+def timer_orchestrator(context: df.DurableOrchestrationContext):
+    context.set_custom_status("waiting")
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=60))
+    context.set_custom_status("fired")
+    return "fired"
