@@ -40,4 +40,4 @@ class InvalidOperation(DevhostError):
 
 
 class UnsupportedBinding(Exception):
-    """The app uses a binding devhost cannot honour; raised at start-up, naming function and binding."""
+    """The app uses a binding devhost cannot honour; raised at start-up, naming both."""
