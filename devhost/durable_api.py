@@ -37,6 +37,7 @@ log = logging.getLogger("devhost.durable_api")
 RPC_PATH = "/durabletask"
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"
 ADMIN_CLOCK_PATH = "/admin/devhost/clock/advance"
+ADMIN_INSTANCES_PATH = "/admin/devhost/instances"
 DEFAULT_CONNECTION = "Storage"
 INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
 MAX_INSTANCE_ID_LENGTH = 256
@@ -585,6 +586,44 @@ class DurableApi:
         except (RuntimeError, ValueError) as exc:
             return error_response(400, str(exc))
         return web.json_response({"now": _iso(self._now())}, status=200)
+
+    async def wait_for_instance(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        """``POST /admin/devhost/instances/{id}/wait``: long-poll until the instance matches.
+
+        Body: ``{"runtimeStatus": [...], "customStatus": <value>, "timeout": <seconds>}`` (each
+        optional; default: any ended status, 30 s). Answers the status as soon as an engine commit
+        makes it match, so tests synchronise on the engine itself instead of sleeping and polling;
+        408 with the last status when the timeout passes.
+        """
+        if not self.test_hooks:
+            return _not_found()
+        if request.method != "POST":
+            return error_response(405, "Use POST.")
+        try:
+            body = json.loads((await request.read()).decode("utf-8") or "{}")
+            statuses = set(body.get("runtimeStatus") or ("Completed", "Failed", "Terminated"))
+            timeout = float(body.get("timeout", 30))
+        except (ValueError, TypeError, AttributeError):
+            return error_response(
+                400, 'Send a JSON body like {"runtimeStatus": ["Completed"], "timeout": 30}.'
+            )
+        if not math.isfinite(timeout) or not 0 <= timeout <= 600:
+            return error_response(400, "'timeout' must be between 0 and 600 seconds.")
+        wanted_status = body.get("customStatus")
+
+        def matches(status: dict[str, Any]) -> bool:
+            if status["runtimeStatus"] not in statuses:
+                return False
+            return "customStatus" not in body or status["customStatus"] == wanted_status
+
+        if self.engine.get_status(instance_id) is None:
+            return _not_found(f"No instance with ID '{instance_id}' found.")
+        try:
+            status = await self.engine.wait_for(instance_id, matches, timeout)
+        except TimeoutError:
+            last = self.engine.get_status(instance_id)
+            return web.json_response({"Message": "Timed out.", "status": last}, status=408)
+        return web.json_response(status, status=200)
 
 
 def _without_empty_history(status: dict[str, Any]) -> dict[str, Any]:

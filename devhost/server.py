@@ -20,7 +20,14 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost.durable_api import ADMIN_CLOCK_PATH, RPC_PATH, WEBHOOK_PATH, DurableApi, HostUrls
+from devhost.durable_api import (
+    ADMIN_CLOCK_PATH,
+    ADMIN_INSTANCES_PATH,
+    RPC_PATH,
+    WEBHOOK_PATH,
+    DurableApi,
+    HostUrls,
+)
 from devhost.http_triggers import HttpTriggerHandler
 from devhost.invocation_log import log_invocation
 from devhost.loader import AppIndex, load_app
@@ -91,6 +98,10 @@ def create_app(
                 return await durable.handle(request, segments)
         if options.test_hooks and path.rstrip("/") == ADMIN_CLOCK_PATH:
             return await durable.advance_clock(request)
+        if options.test_hooks:
+            segments = _segments_after(path, ADMIN_INSTANCES_PATH)
+            if segments is not None and len(segments) == 2 and segments[1] == "wait":
+                return await durable.wait_for_instance(request, segments[0])
         return await triggers.handle(request)
 
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
