@@ -3,7 +3,13 @@
 Importing a module registers its activity, so each one is imported here for that effect.
 """
 
-from . import calculate_discount, do_work, refine_city_recommendation, say_hello
+from . import (
+    calculate_discount,
+    do_work,
+    refine_city_recommendation,
+    say_hello,
+    status_blobs,
+)
 from .blueprint import blueprint
 
 __all__ = [
@@ -12,4 +18,5 @@ __all__ = [
     "do_work",
     "refine_city_recommendation",
     "say_hello",
+    "status_blobs",
 ]

@@ -1,20 +1,141 @@
 """The one way orchestrators in this app set their custom status.
 
-Every orchestrator calls ``yield from set_custom_status(context, value)`` instead of
-``context.set_custom_status(value)`` so that statuses too large for the Durable host (over 16 KB of
-UTF-16 JSON) can be offloaded to Blob storage in one place. (Offloading is added by the
-large-status work; until then this sets the value inline.)
+Every orchestrator calls ``yield from set_custom_status(context, value, summary=None)`` instead of
+``context.set_custom_status(value)``. What the host gets (see ``custom_status/README.md``):
+
+* a value of at most 16,384 UTF-16 bytes of compact JSON (the host's limit; above it the host
+  fails the whole orchestration), which is truthy and not shaped like one of our envelopes: the
+  value itself, unchanged;
+* a falsy value (``0``, ``""``, ``[]``, ``{}``, ``False``, ``None``) or an envelope look-alike:
+  ``{"$customStatusValue": value}``. The SDK never sends a falsy status, so without the envelope
+  the host would keep showing the previous status;
+* anything larger: the JSON goes to Blob storage through the activity ``UploadCustomStatus`` and
+  the status becomes ``{"$customStatusRef": {container, blob, size, utf16Size, sha256,
+  contentType, summary?}}``; ``summary`` (small, optional) is what a client can show without
+  reading the blob.
+
+Orchestrator code stays free of I/O: serialising, measuring and hashing are pure, and the upload
+is an activity whose result (the reference) replays from history. Setting the same large value
+again (same JSON, so the same content-addressed blob) schedules no new upload.
+
+The activity deletes the instance's other status blobs except the new one and the previous one
+(passed in as ``previousBlob``), so at most two blobs exist per instance while it runs: a client
+that read the previous reference can still download it.
 """
 
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import weakref
 from collections.abc import Generator
 from typing import Any
 
 import azure.durable_functions as df
 
+from custom_status import (
+    MAX_INLINE_BYTES,
+    StatusReference,
+    SummaryTooLarge,
+    inline_size,
+    serialize,
+    utf16_size,
+    wrap_falsy,
+)
+
+UPLOAD_CUSTOM_STATUS = "UploadCustomStatus"
+"""The activity that stores a large status in Blob storage (``activities/status_blobs.py``)."""
+
+UPLOAD_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=5)
+"""Up to five attempts, 2 s apart (durable timers). Each attempt already retries storage twice
+within about a second (``custom_status.blobs.StorageSettings``); this rides out longer outages."""
+
+MAX_SUMMARY_BYTES = 4_096
+"""Largest summary (UTF-16 bytes of its JSON). The reference around it takes at most ~2 KB, so any
+summary under this fits the host's limit with room to spare; it is checked here, before anything
+is scheduled, so a too-large summary fails at once instead of after five upload attempts."""
+
+
+class CustomStatusOffloadFailed(Exception):
+    """The large status could not be stored after every attempt; the instance fails with this."""
+
+
+@dataclasses.dataclass
+class _Offloads:
+    """What this execution has offloaded so far (rebuilt identically on every replay)."""
+
+    last: StatusReference | None = None
+
+
+# One entry per context object, i.e. per episode's replay; replay re-runs the orchestrator from
+# the start, so this is rebuilt deterministically from the same history each time.
+_offloads: weakref.WeakKeyDictionary[Any, _Offloads] = weakref.WeakKeyDictionary()
+
+
+def _state(context: df.DurableOrchestrationContext) -> _Offloads:
+    state = _offloads.get(context)
+    if state is None:
+        state = _offloads[context] = _Offloads()
+    return state
+
+
+def _check_summary(summary: Any) -> None:
+    if summary is None:
+        return
+    size = inline_size(summary)
+    if size > MAX_SUMMARY_BYTES:
+        raise SummaryTooLarge(
+            f"the custom status summary is {size:,} UTF-16 bytes of JSON; "
+            f"it must be at most {MAX_SUMMARY_BYTES:,}: keep it to a few counters"
+        )
+
 
 def set_custom_status(
     context: df.DurableOrchestrationContext, value: Any, summary: Any = None
 ) -> Generator[Any, Any, None]:
-    """Set ``value`` as the instance's custom status; a generator so it may schedule work."""
-    context.set_custom_status(value)
-    yield from ()
+    """Set ``value`` as the instance's custom status, offloading it if the host would refuse it.
+
+    A generator (``yield from`` it) because a large value is uploaded by an activity first.
+    ``summary`` is set inline next to the reference of an offloaded value (ignored for a value
+    set inline); it must be JSON and at most ``MAX_SUMMARY_BYTES``.
+    """
+    text = serialize(value)  # TypeError / ValueError for values JSON cannot carry
+    inline = wrap_falsy(value)
+    size = utf16_size(text) if inline is value else inline_size(inline)
+    if size <= MAX_INLINE_BYTES:
+        context.set_custom_status(inline)
+        return
+
+    _check_summary(summary)
+    state = _state(context)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if state.last is not None and state.last.sha256 == digest:
+        # The same JSON as the last offloaded status: its blob still exists (only uploads delete,
+        # and they keep the newest blob), so point at it again without uploading.
+        reference = dataclasses.replace(state.last, summary=summary)
+    else:
+        try:
+            result = yield context.call_activity_with_retry(
+                UPLOAD_CUSTOM_STATUS,
+                UPLOAD_RETRY,
+                {
+                    "instanceId": context.instance_id,
+                    "json": text,
+                    "summary": summary,
+                    "previousBlob": state.last.blob if state.last is not None else None,
+                },
+            )
+        except Exception as error:
+            attempts = UPLOAD_RETRY.max_number_of_attempts
+            raise CustomStatusOffloadFailed(
+                f"could not store the custom status ({size:,} UTF-16 bytes, over the host's "
+                f"{MAX_INLINE_BYTES:,}) in Blob storage after {attempts} attempts; the previous "
+                f"status is unchanged. Last error: {str(error).strip()}"
+            ) from None
+        reference = StatusReference.from_status(result)
+        if reference is None:
+            raise CustomStatusOffloadFailed(
+                f"{UPLOAD_CUSTOM_STATUS} returned {result!r}, not a status reference"
+            )
+    state.last = reference
+    context.set_custom_status(reference.to_status())

@@ -1,0 +1,91 @@
+"""Drive an orchestrator through the SDK's replay until it is done, answering its activities.
+
+Builds on ``tests.replay``: each episode's new actions are recorded as TaskScheduled, then the
+next episode delivers what ``answer(name, input)`` returns for each. Every episode's state is
+kept, so tests can look at the custom status after each step. For the large-status offload,
+:func:`fake_upload` answers ``UploadCustomStatus`` as the activity would (without storage).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from custom_status import StatusReference, blob_name, utf16_size
+from tests.replay import Handle, History, run_episode
+
+UPLOAD = "UploadCustomStatus"
+
+
+def _leaves(action: dict[str, Any]) -> list[dict[str, Any]]:
+    if "compoundActions" in action:  # task_all / task_any, and *_with_retry (a WhenAll)
+        return [leaf for child in action["compoundActions"] for leaf in _leaves(child)]
+    return [action]
+
+
+def flat_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every leaf action the SDK listed so far (cumulative, grouped by episode, nested)."""
+    return [leaf for group in state["actions"] for action in group for leaf in _leaves(action)]
+
+
+def fake_upload(payload: dict[str, Any], container: str = "custom-status") -> dict[str, Any]:
+    """What UploadCustomStatus returns for ``payload`` (same names and digests, no storage)."""
+    data = payload["json"].encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    return StatusReference(
+        container=container,
+        blob=blob_name(payload["instanceId"], digest),
+        size=len(data),
+        utf16_size=utf16_size(payload["json"]),
+        sha256=digest,
+        summary=payload.get("summary"),
+    ).to_status()
+
+
+@dataclass
+class Run:
+    """What happened: each episode's state, and each activity call (name, decoded input)."""
+
+    states: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    @property
+    def final(self) -> dict[str, Any]:
+        return self.states[-1]
+
+    def inputs_of(self, name: str) -> list[Any]:
+        return [payload for called, payload in self.calls if called == name]
+
+
+def drive(
+    handle: Handle,
+    history: History,
+    answer: Callable[[str, Any], Any],
+    *,
+    max_episodes: int = 500,
+) -> Run:
+    """Run episodes until the orchestrator is done (or fails: the SDK raises then)."""
+    run = Run()
+    known = 0
+    for _ in range(max_episodes):
+        state = run_episode(handle, history)
+        run.states.append(state)
+        if state["isDone"]:
+            return run
+        actions = flat_actions(state)
+        new = actions[known:]
+        known = len(actions)
+        scheduled = []
+        for action in new:
+            payload = json.loads(action["input"])
+            task_id = history.task_scheduled(action["functionName"], payload)
+            scheduled.append((task_id, action["functionName"], payload))
+            run.calls.append((action["functionName"], payload))
+        assert scheduled, f"the orchestrator waits on nothing this driver can answer: {state}"
+        history.next_episode()
+        for task_id, name, payload in scheduled:
+            history.task_completed(task_id, answer(name, payload))
+    raise AssertionError(f"not done after {max_episodes} episodes")
