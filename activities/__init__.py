@@ -6,6 +6,7 @@ Importing a module registers its activity, so each one is imported here for that
 from . import (
     calculate_discount,
     do_work,
+    process_batch_item,
     refine_city_recommendation,
     say_hello,
     status_blobs,
@@ -16,6 +17,7 @@ __all__ = [
     "blueprint",
     "calculate_discount",
     "do_work",
+    "process_batch_item",
     "refine_city_recommendation",
     "say_hello",
     "status_blobs",

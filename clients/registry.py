@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrators import names
+from orchestrators.batch_progress import BATCH_PROGRESS, parse_batch_size
 from orchestrators.inputs import parse_city_choice, parse_reservation
 from orchestrators.set_status_test import sample_status
 
@@ -40,6 +41,7 @@ STARTABLE: tuple[Startable, ...] = (
     Startable(names.CITY_RECOMMENDER, validate_input=parse_city_choice),
     Startable(names.RESERVE_TICKET, validate_input=parse_reservation),
     Startable(names.SET_STATUS_TEST, awaited_status=sample_status()),
+    Startable(BATCH_PROGRESS, validate_input=parse_batch_size),
 )
 
 _BY_FOLDED_NAME = {startable.name.casefold(): startable for startable in STARTABLE}

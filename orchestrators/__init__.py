@@ -3,10 +3,11 @@
 Importing a module registers its orchestrator, so each one is imported here for that effect.
 """
 
-from . import city_recommender, hello_sequence, reserve_ticket, set_status_test
+from . import batch_progress, city_recommender, hello_sequence, reserve_ticket, set_status_test
 from .blueprint import blueprint
 
 __all__ = [
+    "batch_progress",
     "blueprint",
     "city_recommender",
     "hello_sequence",
