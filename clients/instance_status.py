@@ -1,16 +1,78 @@
-"""``GET /api/status/{instanceId}``: an instance's status in the built-in API's JSON shape.
+"""``GET /api/status/{instanceId}[?resolve=false]``: an instance's status in the built-in shape.
 
-Ours rather than only the built-in endpoint because it renders through ``status_view``, where an
-offloaded custom status will be resolved. 200 with the status; 404 unknown instance; 400 bad id.
+Ours rather than only the built-in endpoint because it renders through ``status_view``: a custom
+status offloaded to Blob storage (over the host's 16 KB limit) is downloaded, checked and shown
+as the value the orchestrator set, and a falsy status (stored in an envelope) as that value.
+
+``?resolve=false`` skips the download: an offloaded ``customStatus`` is the reference itself
+plus a read-only SAS URL of the blob (valid ``SAS_TTL``, at most 15 minutes), for clients that
+fetch a multi-megabyte status straight from storage::
+
+    {"$customStatusRef": {"container": ..., "blob": ..., "size": ..., "utf16Size": ...,
+                          "sha256": ..., "contentType": "application/json", "summary": ...,
+                          "url": "https://...?se=...&sp=r&sig=...",
+                          "urlExpiresOn": "2026-11-22T10:10:00Z"}}
+
+Inline statuses look the same either way. 200 with the status; 400 bad id or ``resolve``; 404
+unknown instance; 502 offloaded status missing, altered or malformed; 503 storage unreachable.
 """
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from custom_status import REF_KEY, StatusReference, StorageNotConfigured, unwrap
+from custom_status.blobs import sas_url
+
 from .blueprint import blueprint
 from .http import ApiError, http_errors, json_response
 from .instance_ids import validate_instance_id
-from .status_view import instance_exists, status_to_json
+from .status_view import (
+    STORAGE_NOT_CONFIGURED,
+    format_time,
+    instance_exists,
+    read_resolved_status,
+    status_reference,
+    status_to_json,
+)
+
+SAS_TTL = timedelta(minutes=10)
+"""How long the ``?resolve=false`` URL works; the blob may be deleted sooner (two newer statuses,
+or a purge), after which storage answers 404."""
+
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+
+
+def _resolve_param(req: func.HttpRequest) -> bool:
+    raw = req.params.get("resolve")
+    if raw is None or raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise ApiError(400, "invalid_resolve", f"resolve must be true or false; got {raw!r}.")
+
+
+def reference_with_url(
+    ref: StatusReference, *, now: datetime | None = None, ttl: timedelta = SAS_TTL
+) -> dict[str, Any]:
+    """The reference as the host stores it, plus a read-only SAS URL valid ``ttl`` from ``now``."""
+    start = now if now is not None else datetime.now(timezone.utc)
+    try:
+        url = sas_url(ref, ttl, now=start)
+    except StorageNotConfigured as error:
+        raise ApiError(
+            500,
+            STORAGE_NOT_CONFIGURED,
+            f"A read-only URL of the status blob cannot be signed: {error}.",
+        ) from None
+    body = ref.to_status()
+    body[REF_KEY] = {**body[REF_KEY], "url": url, "urlExpiresOn": format_time(start + ttl)}
+    return body
 
 
 @blueprint.function_name(name="GetInstanceStatus")
@@ -20,9 +82,18 @@ from .status_view import instance_exists, status_to_json
 async def get_instance_status(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Answer the instance's status (with its input), or 404."""
+    """Answer the instance's status (with its input and resolved custom status), or 404."""
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
-    status = await client.get_status(instance_id, show_input=True)
+    resolve = _resolve_param(req)
+    if resolve:
+        status = await read_resolved_status(client, instance_id, show_input=True)
+    else:
+        status = await client.get_status(instance_id, show_input=True)
     if not instance_exists(status):
         raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
-    return json_response(await status_to_json(status))
+    assert status is not None
+    if resolve:
+        return json_response(await status_to_json(status))
+    ref = status_reference(status)
+    shown = unwrap(status.custom_status) if ref is None else reference_with_url(ref)
+    return json_response(await status_to_json(status, custom_status=shown))

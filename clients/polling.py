@@ -3,6 +3,10 @@
 The sample this replaces looped forever with a blocking sleep. Here the loop ends on a match, on
 the instance ending, or at a deadline, and it waits with ``asyncio.sleep`` so the worker's event
 loop keeps serving other requests. Clock and sleep are parameters so tests need not wait.
+
+The comparison is against the resolved custom status (``status_view``): an offloaded status is
+compared by its value, not its reference. Each distinct blob is downloaded once per wait (by its
+SHA-256), however many polls see the same reference.
 """
 
 import asyncio
@@ -15,7 +19,13 @@ from typing import Any
 import azure.durable_functions as df
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from .status_view import has_ended, instance_exists, resolve_custom_status, statuses_equal
+from .status_view import (
+    BlobCache,
+    has_ended,
+    read_resolved_status,
+    resolve_custom_status,
+    statuses_equal,
+)
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_TIMEOUT_SECONDS = 60.0
@@ -56,11 +66,12 @@ async def wait_for_custom_status(
     """
     deadline = clock() + timeout
     status = None
+    blobs: BlobCache = {}
     while True:
-        found = await client.get_status(instance_id, show_input=True)
-        if instance_exists(found):
+        found = await read_resolved_status(client, instance_id, show_input=True, cache=blobs)
+        if found is not None:
             status = found
-            if statuses_equal(await resolve_custom_status(status), expected):
+            if statuses_equal(await resolve_custom_status(status, cache=blobs), expected):
                 return WaitResult(Outcome.MATCHED, status)
             if has_ended(status):
                 return WaitResult(Outcome.ENDED, status)

@@ -1,16 +1,51 @@
 """Reading instance statuses: the one place that turns an SDK status into what callers see.
 
-Every client reads the custom status through :func:`resolve_custom_status` and renders statuses
-with :func:`status_to_json`, so that resolving an offloaded (Blob-stored) custom status later is a
-change to this module only. ``resolve_custom_status`` is async for that reason.
+Every client reads the custom status through :func:`resolve_custom_status` (or reads the whole
+status with :func:`read_resolved_status`) and renders statuses with :func:`status_to_json`.
+
+What the host stores is not always what the orchestrator set (``orchestrators/status.py``):
+
+* ``{"$customStatusValue": v}`` (a falsy value, which the SDK would not send) is unwrapped to
+  ``v`` without I/O;
+* ``{"$customStatusRef": {...}}`` (a status over the host's 16 KB limit) is downloaded from Blob
+  storage, its size and SHA-256 checked, and the value returned;
+* anything else is the value itself.
+
+Failures become :class:`ApiError` answers with a JSON body, never a traceback: 502 when the blob
+is missing, does not match its reference or the reference is malformed (the app's storage holds
+something other than it promised), 503 when storage cannot be reached, 500 when storage is not
+configured. A blob can also go missing legitimately: the upload activity deletes a blob once two
+newer statuses superseded it, so a reader that got the reference just before that re-reads the
+status once (:func:`read_resolved_status`) before answering 502.
 """
 
+from __future__ import annotations
+
 import json
+import logging
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
+import azure.durable_functions as df
+from azure.core.exceptions import AzureError
 from azure.durable_functions import OrchestrationRuntimeStatus
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
+
+from custom_status import (
+    InvalidStatusReference,
+    StatusBlobCorrupt,
+    StatusBlobMissing,
+    StatusReference,
+    StorageNotConfigured,
+    StorageUnavailable,
+    unwrap,
+)
+from custom_status.blobs import read_status
+
+from .http import ApiError
+
+log = logging.getLogger(__name__)
 
 ENDED = frozenset(
     {
@@ -21,6 +56,20 @@ ENDED = frozenset(
     }
 )
 """Runtime statuses after which an instance never runs again (events to it are refused)."""
+
+STATUS_BLOB_MISSING = "status_blob_missing"
+STATUS_BLOB_CORRUPT = "status_blob_corrupt"
+INVALID_STATUS_REFERENCE = "invalid_status_reference"
+STORAGE_UNAVAILABLE = "storage_unavailable"
+STORAGE_ERROR = "storage_error"
+STORAGE_NOT_CONFIGURED = "storage_not_configured"
+
+BlobCache = dict[str, Any]
+"""Resolved values by blob SHA-256, for callers that read the same reference repeatedly."""
+
+# Each status object is resolved once: status_to_json after read_resolved_status (or after a
+# poll) reuses the value instead of downloading the blob again.
+_resolved: weakref.WeakKeyDictionary[DurableOrchestrationStatus, Any] = weakref.WeakKeyDictionary()
 
 
 def instance_exists(status: DurableOrchestrationStatus | None) -> bool:
@@ -37,12 +86,124 @@ def has_ended(status: DurableOrchestrationStatus) -> bool:
     return status.runtime_status in ENDED
 
 
-async def resolve_custom_status(status: DurableOrchestrationStatus) -> Any:
-    """The instance's custom status as the orchestrator set it.
+def status_reference(status: DurableOrchestrationStatus) -> StatusReference | None:
+    """The reference of an offloaded custom status, None for an inline one; 502 if malformed."""
+    try:
+        return StatusReference.from_status(status.custom_status)
+    except InvalidStatusReference as error:
+        log.warning("Instance %s has a malformed status reference: %s", status.instance_id, error)
+        raise ApiError(
+            502,
+            INVALID_STATUS_REFERENCE,
+            f"The custom status of instance {status.instance_id!r} is a malformed reference to "
+            f"an offloaded status: {error}.",
+        ) from None
 
-    Today that is the stored value; this is the seam where an offloaded status is fetched.
+
+async def _download(instance_id: str | None, ref: StatusReference) -> Any:
+    where = f"{ref.container}/{ref.blob}"
+    try:
+        return await read_status(ref)
+    except StatusBlobMissing:
+        raise ApiError(
+            502,
+            STATUS_BLOB_MISSING,
+            f"The custom status of instance {instance_id!r} is offloaded to blob {where}, which "
+            "does not exist (deleted outside this app, or the instance is being purged).",
+        ) from None
+    except StatusBlobCorrupt as error:
+        log.error("Offloaded status of %s does not match its reference: %s", instance_id, error)
+        raise ApiError(
+            502,
+            STATUS_BLOB_CORRUPT,
+            f"The custom status of instance {instance_id!r} cannot be trusted: blob {where} does "
+            f"not match its reference ({error.reason}).",
+        ) from None
+    except StorageUnavailable as error:
+        log.warning("Offloaded status of %s not readable: %s", instance_id, error)
+        raise ApiError(
+            503,
+            STORAGE_UNAVAILABLE,
+            f"Blob storage is unavailable, so the offloaded custom status of instance "
+            f"{instance_id!r} cannot be read right now; try again later.",
+        ) from None
+    except StorageNotConfigured as error:
+        raise ApiError(
+            500,
+            STORAGE_NOT_CONFIGURED,
+            f"The custom status of instance {instance_id!r} is offloaded to Blob storage, but "
+            f"this app cannot reach it: {error}.",
+        ) from None
+    except AzureError as error:  # a 4xx other than not-found: wrong key, permissions...
+        log.error("Offloaded status of %s: storage refused the read: %s", instance_id, error)
+        code = getattr(error, "status_code", None)
+        raise ApiError(
+            502,
+            STORAGE_ERROR,
+            f"Blob storage refused to return the offloaded custom status of instance "
+            f"{instance_id!r} (status {code}).",
+        ) from None
+
+
+async def resolve_custom_status(
+    status: DurableOrchestrationStatus, *, cache: BlobCache | None = None
+) -> Any:
+    """The instance's custom status as the orchestrator set it (raises ``ApiError``, see above).
+
+    ``cache`` maps blob SHA-256s to values already read, for pollers that see the same
+    reference again and again.
     """
-    return status.custom_status
+    if status in _resolved:
+        return _resolved[status]
+    ref = status_reference(status)
+    if ref is None:
+        value = unwrap(status.custom_status)
+    elif cache is not None and ref.sha256 in cache:
+        value = cache[ref.sha256]
+    else:
+        value = await _download(status.instance_id, ref)
+        if cache is not None:
+            cache[ref.sha256] = value
+    _resolved[status] = value
+    return value
+
+
+async def read_resolved_status(
+    client: df.DurableOrchestrationClient,
+    instance_id: str,
+    *,
+    show_input: bool = True,
+    cache: BlobCache | None = None,
+) -> DurableOrchestrationStatus | None:
+    """``client.get_status`` with the custom status resolved; None for an unknown instance.
+
+    If the blob is missing, the status is read once more: the orchestrator may have moved on
+    twice since, and the upload activity deleted the superseded blob. Only if the fresh status
+    still points at a missing blob does the 502 reach the caller.
+    """
+    status = await client.get_status(instance_id, show_input=show_input)
+    if not instance_exists(status):
+        return None
+    try:
+        await resolve_custom_status(status, cache=cache)
+        return status
+    except ApiError as error:
+        if error.code != STATUS_BLOB_MISSING:
+            raise
+        missing = error
+    missed = _blob_of(status)
+    status = await client.get_status(instance_id, show_input=show_input)
+    if not instance_exists(status):
+        return None  # purged meanwhile
+    if _blob_of(status) == missed:
+        raise missing  # the same blob: really gone, not superseded
+    await resolve_custom_status(status, cache=cache)
+    return status
+
+
+def _blob_of(status: DurableOrchestrationStatus) -> tuple[str, str] | None:
+    ref = status_reference(status)
+    return (ref.container, ref.blob) if ref is not None else None
 
 
 def format_time(moment: datetime | None) -> str | None:
@@ -54,15 +215,25 @@ def format_time(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def status_to_json(status: DurableOrchestrationStatus) -> dict[str, Any]:
-    """The status in the built-in HTTP API's shape (every key present, null when unknown)."""
+_RESOLVE = object()
+
+
+async def status_to_json(
+    status: DurableOrchestrationStatus, *, custom_status: Any = _RESOLVE
+) -> dict[str, Any]:
+    """The status in the built-in HTTP API's shape (every key present, null when unknown).
+
+    ``customStatus`` is the resolved value unless ``custom_status`` gives what to show instead.
+    """
     runtime_status = status.runtime_status
+    if custom_status is _RESOLVE:
+        custom_status = await resolve_custom_status(status)
     return {
         "name": status.name,
         "instanceId": status.instance_id,
         "runtimeStatus": runtime_status.value if runtime_status is not None else None,
         "input": status.input_,
-        "customStatus": await resolve_custom_status(status),
+        "customStatus": custom_status,
         "output": status.output,
         "createdTime": format_time(status.created_time),
         "lastUpdatedTime": format_time(status.last_updated_time),

@@ -1,0 +1,42 @@
+"""The app under test plus one test-only orchestrator, for the offload end-to-end tests.
+
+It registers the deployed app's blueprints (orchestrators, activities, HTTP clients) unchanged and
+adds ``StatusScript``, which sets statuses of exact sizes through the app's own helper
+(``orchestrators.status.set_custom_status``) so the real offload path runs under devhost. It
+lives here so that the deployed ``function_app.py`` carries no test orchestrator.
+
+StatusScript input: ``{"steps": [...]}``, each step one of
+
+* ``{"set": <spec>, "summary": <optional>}``: set ``tests.offload_e2e.sized.make_value(spec)``;
+* ``{"wait": "<event name>"}``: wait for that external event (its payload is ignored).
+
+Output: the number of steps run.
+"""
+
+from collections.abc import Generator
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from activities import blueprint as activities_blueprint
+from clients import blueprint as clients_blueprint
+from orchestrators import blueprint as orchestrators_blueprint
+from orchestrators.status import set_custom_status
+from tests.offload_e2e.sized import make_value
+
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(orchestrators_blueprint)
+app.register_functions(activities_blueprint)
+app.register_functions(clients_blueprint)
+
+
+@app.orchestration_trigger(context_name="context")
+def StatusScript(context: df.DurableOrchestrationContext) -> Generator[Any, Any, int]:
+    steps = context.get_input()["steps"]
+    for step in steps:
+        if "wait" in step:
+            yield context.wait_for_external_event(step["wait"])
+        else:
+            yield from set_custom_status(context, make_value(step["set"]), step.get("summary"))
+    return len(steps)

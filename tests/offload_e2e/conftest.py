@@ -1,0 +1,91 @@
+"""Fixtures of the offload end-to-end tests: Azurite, and devhost running the test app on it.
+
+One devhost (``app/``: the real app plus the test-only ``StatusScript``) serves the whole session
+on the session Azurite, with its own container; tests use fresh instance ids. Tests that stop
+storage start their own Azurite and devhost (``test_storage_outage.py``).
+"""
+
+import re
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import pytest  # noqa: E402
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient  # noqa: E402
+
+from devhost.azurite import Azurite  # noqa: E402
+from tests.support.azurite import azurite, azurite_storage  # noqa: E402, F401
+from tests.support.devhost_process import DevhostProcess  # noqa: E402
+
+APP_DIR = Path(__file__).resolve().parent / "app"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is end to end (``-m "not e2e"`` skips them)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def container_name() -> str:
+    """The status container of the session's devhost (created by the first upload)."""
+    return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+def start_devhost(tmp: Path, connection_string: str, container: str) -> DevhostProcess:
+    env = {"AzureWebJobsStorage": connection_string, "STATUS_BLOB_CONTAINER": container}
+    return DevhostProcess(APP_DIR, tmp / "state.sqlite", env).start()
+
+
+@pytest.fixture(scope="session")
+def host(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, container_name: str
+) -> Iterator[DevhostProcess]:
+    """devhost running the test app on the session Azurite (manual clock, test hooks)."""
+    storage: Azurite = request.getfixturevalue("azurite")
+    process = start_devhost(
+        tmp_path_factory.mktemp("devhost"), storage.connection_string, container_name
+    )
+    yield process
+    assert process.stop() == 0, process.log
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def blobs(
+    request: pytest.FixtureRequest, container_name: str
+) -> AsyncIterator[ContainerClient]:
+    """A raw client of the session devhost's container, to look at and tamper with blobs."""
+    storage: Azurite = request.getfixturevalue("azurite")
+    async with BlobServiceClient.from_connection_string(storage.connection_string) as service:
+        yield service.get_container_client(container_name)
+
+
+@pytest.fixture
+def app_settings(
+    request: pytest.FixtureRequest, container_name: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """For tests calling the app's functions in-process: the same storage settings as ``host``."""
+    connection_string = request.getfixturevalue("azurite_storage")
+    monkeypatch.setenv("STATUS_BLOB_CONTAINER", container_name)
+    return connection_string
+
+
+@pytest.fixture
+def instance_id(request: pytest.FixtureRequest) -> str:
+    """A fresh instance id named after the test (readable in devhost's log and blob names)."""
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)[:40]
+    return f"{readable}-{uuid.uuid4().hex[:8]}"
