@@ -52,12 +52,15 @@ def parse_batch_size(value: Any) -> int:
 
 
 def progress_status(rows: list[dict[str, Any]], total: int) -> dict[str, Any]:
-    """The custom status after ``rows`` (the items done so far, in order) out of ``total``."""
+    """The custom status after ``rows`` (the items done so far, in order) out of ``total``.
+
+    ``items`` is a copy: the orchestrator keeps appending to ``rows``.
+    """
     return {
         "done": len(rows),
         "total": total,
         "state": "completed" if len(rows) == total else "running",
-        "items": rows,
+        "items": list(rows),
     }
 
 

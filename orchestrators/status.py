@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import weakref
 from collections.abc import Generator
 from typing import Any
@@ -101,9 +102,13 @@ def set_custom_status(
     """
     text = serialize(value)  # TypeError / ValueError for values JSON cannot carry
     inline = wrap_falsy(value)
-    size = utf16_size(text) if inline is value else inline_size(inline)
-    if size <= MAX_INLINE_BYTES:
-        context.set_custom_status(inline)
+    inline_text = text if inline is value else serialize(inline)
+    size = utf16_size(text)
+    if utf16_size(inline_text) <= MAX_INLINE_BYTES:
+        # A snapshot of what was measured: the SDK serialises the status only when the episode
+        # ends, so an orchestrator that keeps appending to a list it set would otherwise send
+        # the host a larger status than the one checked here (and fail the instance).
+        context.set_custom_status(json.loads(inline_text))
         return
 
     _check_summary(summary)

@@ -39,6 +39,10 @@ def test_a_batch_of_300_reports_every_item_and_offloads_once_the_table_is_large(
     items = [payload["index"] for payload in run.inputs_of(PROCESS_BATCH_ITEM)]
     assert items == list(range(300))  # each item once, in order
 
+    # What each episode hands the host fits its limit (an episode that schedules an upload
+    # still carries the previous status, which must not have grown meanwhile).
+    assert all(inline_size(state["customStatus"]) <= MAX_INLINE_BYTES for state in run.states)
+
     # Statuses after each chunk: inline while small, then references with the inline summary.
     uploads = run.inputs_of(UPLOAD)
     uploaded = [json.loads(payload["json"]) for payload in uploads]

@@ -120,6 +120,19 @@ def test_a_large_status_is_uploaded_with_retries_then_its_reference_set():
     assert len(flat_actions(second)) == 1  # replay did not schedule the upload again
 
 
+def test_the_status_is_what_was_measured_even_if_the_value_changes_afterwards():
+    """The SDK serialises the status when the episode ends, not when it is set."""
+    rows = ["row"] * 10
+
+    def orchestrator(context):
+        yield from set_custom_status(context, {"rows": rows})
+        rows.extend(["x" * 100] * 1_000)  # would be 200 KB if the live object were sent
+        yield context.call_activity("Work")
+
+    state = run_episode(df.Orchestrator.create(orchestrator), History("o"))
+    assert state["customStatus"] == {"rows": ["row"] * 10}
+
+
 @pytest.mark.parametrize("value", [0, 0.0, "", [], {}, False, None], ids=repr)
 def test_a_falsy_status_is_wrapped_so_the_sdk_sends_it(value):
     run = run_steps(("step 1", None), (value, None))
