@@ -1,0 +1,120 @@
+"""BatchProgress under devhost: its status outgrows 16 KB midway, the instance completes, the
+resolved status is the whole table, and purging leaves no blob behind. Also the purge endpoint's
+answers: 409 for a running instance, 404 for an unknown one."""
+
+import json
+
+import pytest
+
+from activities.process_batch_item import process_item
+from custom_status import StatusReference
+from tests.support.http import start_like_the_sdk, wait_until
+
+from .helpers import (
+    assert_json_error,
+    builtin_status,
+    expected_reference,
+    instance_blobs,
+    our_status,
+    raise_event,
+    set_step,
+)
+from .sized import make_value
+
+SIZE = 300
+
+
+async def start_batch(http, base_url, body, instance_id=None):
+    params = {"instanceId": instance_id} if instance_id else {}
+    url = f"{base_url}/api/orchestrators/BatchProgress"
+    async with http.post(url, data=body, params=params) as response:
+        return response.status, await response.json()
+
+
+async def purge(http, base_url, instance_id):
+    async with http.delete(f"{base_url}/api/instances/{instance_id}") as response:
+        return response.status, await response.json(), await response.text()
+
+
+async def test_batch_progress_offloads_midway_completes_and_purges_clean(
+    host, http, blobs, instance_id
+):
+    code, body = await start_batch(http, host.base_url, json.dumps(SIZE), instance_id)
+    assert code == 202, body
+    final = await wait_until(http, host.base_url, instance_id)
+    assert final["runtimeStatus"] == "Completed", final
+    assert final["output"] == {"done": SIZE, "total": SIZE, "failed": 0}
+
+    # The status went past the limit midway: the first upload came after 75 of the items.
+    history = await builtin_status(http, host.base_url, instance_id, showHistory="true")
+    names = [e.get("FunctionName") for e in history["historyEvents"] if "FunctionName" in e]
+    first_upload = names.index("UploadCustomStatus")
+    assert names[:first_upload].count("ProcessBatchItem") == 75
+    assert names.count("UploadCustomStatus") == (SIZE - 75) // 25 + 1  # one per chunk from then
+
+    # Built-in: the reference with the small summary. Ours: the complete table.
+    ref = StatusReference.from_status(history["customStatus"])
+    assert ref is not None and ref.summary == {"done": SIZE, "total": SIZE}
+    code, ours, _ = await our_status(http, host.base_url, instance_id)
+    assert code == 200
+    assert ours["customStatus"] == {
+        "done": SIZE,
+        "total": SIZE,
+        "state": "completed",
+        "items": [process_item(index) for index in range(SIZE)],
+    }
+    assert ours["output"] == final["output"]
+
+    # Superseded blobs were cleaned up as it went: the current one and the previous one remain.
+    left = await instance_blobs(blobs, instance_id)
+    assert ref.blob in left and len(left) == 2
+
+    code, body, _ = await purge(http, host.base_url, instance_id)
+    assert (code, body) == (
+        200,
+        {"instanceId": instance_id, "instancesDeleted": 1, "statusBlobsDeleted": 2},
+    )
+    assert await instance_blobs(blobs, instance_id) == set()
+    code, body, text = await our_status(http, host.base_url, instance_id)
+    assert code == 404
+    code, body, text = await purge(http, host.base_url, instance_id)
+    assert code == 404
+    assert_json_error(body, text, "instance_not_found")
+
+
+@pytest.mark.parametrize("body", ["0", "1001", "-5", "2.5", '"300"', "true", '{"size": 0}', "{}"])
+async def test_a_bad_batch_size_is_400(host, http, body):
+    code, answer = await start_batch(http, host.base_url, body)
+    assert code == 400, answer
+    assert answer["error"] == "invalid_input"
+    assert "from 1 to 1000" in answer["message"]
+
+
+async def test_a_running_instance_is_not_purged(host, http, blobs, container_name, instance_id):
+    spec = {"kind": "rows", "bytes": 30_000}
+    steps = [set_step(spec), {"wait": "Done"}]
+    await start_like_the_sdk(http, host.base_url, "StatusScript", {"steps": steps}, instance_id)
+    ref = expected_reference(make_value(spec), instance_id, container_name)
+    await wait_until(http, host.base_url, instance_id, ("Running",), custom_status=ref.to_status())
+
+    code, body, text = await purge(http, host.base_url, instance_id)
+    assert code == 409
+    assert_json_error(body, text, "instance_running")
+    assert "Terminate it first" in body["message"]
+    assert len(await instance_blobs(blobs, instance_id)) == 1  # nothing deleted
+    assert (await our_status(http, host.base_url, instance_id))[0] == 200
+
+    await raise_event(http, host.base_url, instance_id, "Done")
+    assert (await wait_until(http, host.base_url, instance_id))["runtimeStatus"] == "Completed"
+    code, body, _ = await purge(http, host.base_url, instance_id)
+    assert code == 200 and body["statusBlobsDeleted"] == 1
+    assert await instance_blobs(blobs, instance_id) == set()
+
+
+async def test_purging_an_unknown_instance_is_404_and_a_bad_id_400(host, http):
+    code, body, text = await purge(http, host.base_url, "never-started")
+    assert code == 404
+    assert_json_error(body, text, "instance_not_found")
+    code, body, text = await purge(http, host.base_url, "@entity")
+    assert code == 400
+    assert_json_error(body, text, "invalid_instance_id")
