@@ -9,12 +9,14 @@ malformed reference, the wait-for-status starter comparing resolved values, and 
 import json
 from datetime import datetime, timedelta, timezone
 
+import azure.durable_functions as df
+import azure.functions as func
 import pytest
 
+from clients import blueprint as clients_blueprint
 from clients.instance_status import reference_with_url
 from custom_status import serialize
 from custom_status.blobs import delete_instance_blobs, delete_superseded, upload_status
-from function_app import app
 from tests.unit.fakes import FakeDurableClient, http_request, status_json
 
 from .helpers import (
@@ -32,7 +34,13 @@ BIG = {"kind": "rows", "bytes": 40_000}
 
 @pytest.fixture(scope="module")
 def client_function():
-    """An HTTP function of the real app, below the SDK's client middleware (takes a client)."""
+    """An HTTP function of the real app, below the SDK's client middleware (takes a client).
+
+    Indexed through an app of their own: ``get_functions()`` refuses to run twice on one app,
+    and ``function_app.app`` belongs to tests/unit's session fixture.
+    """
+    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    app.register_functions(clients_blueprint)
     functions = {f.get_function_name(): f for f in app.get_functions()}
     return lambda name: functions[name].get_user_function().client_function
 
