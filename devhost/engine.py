@@ -209,6 +209,7 @@ class Engine:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._activity_tasks, return_exceptions=True)
         self._tasks.clear()
+        self._executor.shutdown(wait=False, cancel_futures=True)
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -1,0 +1,102 @@
+"""Terminate, suspend/resume, purge and restarts of the engine on the same state file."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from devhost import errors
+from devhost.engine import Engine
+from devhost.loader import AppIndex
+from devhost.options import HostOptions
+
+from .conftest import PATTERNS_APP, ended, run
+
+
+async def test_terminate_ends_a_waiting_instance_and_refuses_more_events(engine: Engine) -> None:
+    instance_id = await run(engine, "Counter")
+    await engine.wait_for(instance_id, lambda s: s["runtimeStatus"] == "Running")
+    await engine.terminate(instance_id, "no longer needed")
+    status = engine.get_status(instance_id)
+    assert status["runtimeStatus"] == "Terminated"
+    assert status["output"] == "no longer needed"
+    with pytest.raises(errors.InstanceGone):
+        await engine.raise_event(instance_id, "Add", '"x"')
+    with pytest.raises(errors.InstanceGone):
+        await engine.terminate(instance_id, "again")
+
+
+async def test_suspended_instance_keeps_its_events_until_resumed(engine: Engine) -> None:
+    instance_id = await run(engine, "Race", True)
+    await engine.wait_for(instance_id, lambda s: s["runtimeStatus"] == "Running")
+    await engine.suspend(instance_id, "hold on")
+    await engine.raise_event(instance_id, "Done", "true")
+    assert engine.get_status(instance_id)["runtimeStatus"] == "Suspended"
+    await engine.resume(instance_id, "go on")
+    status = await engine.wait_for(instance_id, ended)
+    assert status["output"] == "event"
+
+
+async def test_unknown_instances_and_bad_ids_are_refused(engine: Engine) -> None:
+    with pytest.raises(errors.InstanceNotFound):
+        await engine.raise_event("nobody", "Go", None)
+    assert engine.get_status("nobody") is None
+    assert await engine.purge("nobody") == 0
+    for bad in ("a/b", "@x", "a b", "x" * 257, "tab\there", "q?", "back\\slash", "#x"):
+        with pytest.raises(errors.InvalidInstanceId):
+            await run(engine, "FanOutFanIn", 1, instance_id=bad)
+    with pytest.raises(errors.UnknownOrchestrator):
+        await run(engine, "NoSuchOrchestrator")
+
+
+async def test_running_ids_conflict_but_ended_ones_are_replaced(engine: Engine) -> None:
+    await run(engine, "Counter", instance_id="same")
+    with pytest.raises(errors.InstanceConflict):
+        await run(engine, "Counter", instance_id="same")
+    with pytest.raises(errors.InstanceConflict):
+        await engine.purge("same")
+    await engine.terminate("same", "done")
+    await run(engine, "FanOutFanIn", 2, instance_id="same")
+    status = await engine.wait_for("same", ended)
+    assert (status["name"], status["output"]) == ("FanOutFanIn", 2)
+    assert await engine.purge("same") == 1
+    assert engine.get_status("same") is None
+
+
+async def test_timers_and_waits_survive_an_engine_restart(
+    patterns_app: AppIndex, tmp_path: Path
+) -> None:
+    options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "s.sqlite", manual_clock=True)
+    first = Engine(patterns_app, options)
+    await first.start()
+    instance_id = await first.start_orchestration(
+        "EarlyEvent", "survivor", json.dumps(json.dumps(None))
+    )
+    await first.wait_for(instance_id, lambda s: s["runtimeStatus"] == "Running")
+    await first.raise_event(instance_id, "Go", json.dumps("kept"))
+    await first.stop()
+
+    second = Engine(patterns_app, options)
+    await second.start()
+    try:
+        assert second.get_status(instance_id)["runtimeStatus"] == "Running"
+        second.clock.advance(60)
+        status = await second.wait_for(instance_id, ended)
+        assert status["output"] == {"go": "kept"}
+    finally:
+        await second.stop()
+
+
+async def test_a_state_file_is_owned_by_one_host_at_a_time(
+    patterns_app: AppIndex, tmp_path: Path
+) -> None:
+    options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "s.sqlite")
+    first = Engine(patterns_app, options)
+    await first.start()
+    try:
+        from devhost.store import StateFileLocked
+
+        with pytest.raises(StateFileLocked):
+            await Engine(patterns_app, options).start()
+    finally:
+        await first.stop()
