@@ -39,7 +39,6 @@ from custom_status import (
     StatusReference,
     SummaryTooLarge,
     inline_size,
-    serialize,
     utf16_size,
     wrap_falsy,
 )
@@ -55,6 +54,24 @@ MAX_SUMMARY_BYTES = 4_096
 """Largest summary (UTF-16 bytes of its JSON). The reference around it takes at most ~2 KB, so any
 summary under this fits the host's limit with room to spare; it is checked here, before anything
 is scheduled, so a too-large summary fails at once instead of after five upload attempts."""
+
+
+_NEWTONSOFT_ESCAPES = (("\u0085", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def serialize_fast(value: Any) -> str:
+    """Exactly ``custom_status.serialize(value)``, about four times faster on large values.
+
+    ``serialize`` escapes three characters with ``str.translate`` and a dict, which looks up
+    every character in Python: 12 ms of a 16 ms call for a 160 KB status, paid on every replay.
+    Three ``str.replace`` calls do the same in C. (Tests check both agree; once ``serialize``
+    does this itself, this function can go.)
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    for char, escape in _NEWTONSOFT_ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    return text
 
 
 class CustomStatusOffloadFailed(Exception):
@@ -100,9 +117,9 @@ def set_custom_status(
     ``summary`` is set inline next to the reference of an offloaded value (ignored for a value
     set inline); it must be JSON and at most ``MAX_SUMMARY_BYTES``.
     """
-    text = serialize(value)  # TypeError / ValueError for values JSON cannot carry
+    text = serialize_fast(value)  # TypeError / ValueError for values JSON cannot carry
     inline = wrap_falsy(value)
-    inline_text = text if inline is value else serialize(inline)
+    inline_text = text if inline is value else serialize_fast(inline)
     size = utf16_size(text)
     if utf16_size(inline_text) <= MAX_INLINE_BYTES:
         # A snapshot of what was measured: the SDK serialises the status only when the episode

@@ -13,7 +13,7 @@ import azure.durable_functions as df
 import pytest
 
 from custom_status import StatusReference, from_status, serialize, unwrap
-from orchestrators.status import MAX_SUMMARY_BYTES, set_custom_status
+from orchestrators.status import MAX_SUMMARY_BYTES, serialize_fast, set_custom_status
 from tests.replay import History, run_episode, run_failing_episode
 
 from .replay_driver import UPLOAD, drive, fake_upload, flat_actions
@@ -211,3 +211,32 @@ def test_values_json_cannot_carry_fail_the_orchestrator():
     handle = orchestrator_setting((float("nan"), None))
     error, _ = run_failing_episode(handle, History("o"))
     assert "NaN" in error or "Out of range float" in error
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        0,
+        -1.5e-300,
+        1e16,
+        "plain",
+        "line\u2028para\u2029next\u0085end \u2028\u2028",
+        'quotes " and \\ and \n and \t and \x00',
+        "Zürich 東京 😀 \ud83d",  # a lone surrogate too
+        {"b": [1, 2, {"c": None}], "a": True, "é": "\u2029"},
+        [[], {}, "", False],
+        BIG,
+    ],
+    ids=lambda value: type(value).__name__,
+)
+def test_serialize_fast_is_exactly_the_librarys_serialize(value):
+    assert serialize_fast(value) == serialize(value)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), {1, 2}, object()], ids=repr)
+def test_serialize_fast_refuses_what_the_library_refuses(bad):
+    with pytest.raises((TypeError, ValueError)):
+        serialize(bad)
+    with pytest.raises((TypeError, ValueError)):
+        serialize_fast(bad)
