@@ -121,7 +121,7 @@ def set_custom_status(
     inline = wrap_falsy(value)
     inline_text = text if inline is value else serialize_fast(inline)
     size = utf16_size(text)
-    if utf16_size(inline_text) <= MAX_INLINE_BYTES:
+    if (size if inline_text is text else utf16_size(inline_text)) <= MAX_INLINE_BYTES:
         # A snapshot of what was measured: the SDK serialises the status only when the episode
         # ends, so an orchestrator that keeps appending to a list it set would otherwise send
         # the host a larger status than the one checked here (and fail the instance).
