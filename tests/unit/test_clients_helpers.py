@@ -141,4 +141,5 @@ def test_client_routes(functions):
         "StartAndWaitForStatus": ("orchestrators/{functionName}/wait-for-status", ["POST"]),
         "GetInstanceStatus": ("status/{instanceId}", ["GET"]),
         "RaiseInstanceEvent": ("instances/{instanceId}/events/{eventName}", ["POST"]),
+        "PurgeInstance": ("instances/{instanceId}", ["DELETE"]),
     }
