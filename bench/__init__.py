@@ -1,0 +1,1 @@
+"""devhost's benchmarks: ``python -m bench`` (``--quick`` for tiny sizes); see BENCHMARKS.md."""

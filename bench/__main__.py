@@ -1,0 +1,107 @@
+"""``python -m bench [--quick] [--only NAME,...] [--markdown]``: run benchmarks, print a table.
+
+Every figure is a ratio of two measurements taken in this one run on this machine (see
+BENCHMARKS.md for the goals and recorded results). A missed goal does not fail the command: this
+measures, the smoke tests in tests/bench/ keep it working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+
+from bench import scaling, startup, throughput, wake
+from bench.common import Result, format_table, quiet_logs
+
+
+async def large_status(quick: bool) -> Result:
+    """5. Large status, from the offload work's bench/large_status.py when it is there."""
+    name, means, goal = "5 large status", "160 KB offloaded ÷ 8 KB inline (set + read)", "<= 2"
+    try:
+        from bench import large_status as offload
+    except ImportError:
+        return Result(name, None, means, goal, None, note="NOT YET MEASURED: no offloading yet")
+    numbers = await offload.measure(quick)
+    ratio = numbers.pop("ratio")
+    return Result(name, ratio, means, goal, ratio <= offload.GOAL, numbers)
+
+
+async def as_list(result: Awaitable[Result | list[Result]]) -> list[Result]:
+    value = await result
+    return value if isinstance(value, list) else [value]
+
+
+def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
+    """Each benchmark at its real size, or tiny with ``quick`` (seconds in all)."""
+    if quick:
+        return {
+            "throughput": lambda: as_list(throughput.measure(instances=20, floor_repeats=5)),
+            "scaling": lambda: as_list(scaling.measure(small=5, large=20)),
+            "wake": lambda: as_list(wake.measure(samples=10)),
+            "startup": lambda: as_list(startup.measure(instances=50, launches=1)),
+            "large_status": lambda: as_list(large_status(quick=True)),
+        }
+    return {
+        "throughput": lambda: as_list(throughput.measure(instances=1000)),
+        "scaling": lambda: as_list(scaling.measure(small=100, large=1000)),
+        "wake": lambda: as_list(wake.measure(samples=500)),
+        "startup": lambda: as_list(startup.measure(instances=10_000, launches=5)),
+        "large_status": lambda: as_list(large_status(quick=False)),
+    }
+
+
+def machine() -> str:
+    return (
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores (nproc), "
+        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+    )
+
+
+async def run(names: list[str], quick: bool) -> tuple[list[Result], bool]:
+    """Run the named benchmarks in order; a benchmark that breaks gets a row saying so."""
+    available = benchmarks(quick)
+    results: list[Result] = []
+    ok = True
+    for name in names:
+        started = time.perf_counter()
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        try:
+            with quiet_logs():
+                results.extend(await available[name]())
+        except Exception as exc:
+            traceback.print_exc()
+            results.append(Result(name, None, "", "", False, note=f"FAILED: {exc!r}"))
+            ok = False
+        print(f"  {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return results, ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = list(benchmarks(quick=True))
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks, not figures")
+    parser.add_argument(
+        "--only", default=",".join(names), help=f"comma-separated subset of: {', '.join(names)}"
+    )
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+
+    results, ok = asyncio.run(run(chosen, args.quick))
+    print(f"\n{machine()}{' (--quick: sizes too small to mean anything)' if args.quick else ''}")
+    print(format_table(results, markdown=args.markdown))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Smoke tests: every benchmark runs at a tiny size and reports numbers of the right shape.
+
+They keep ``python -m bench`` from rotting. They never assert on timings: a slow or busy machine
+must not fail the test suite; the figures themselves are recorded in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from bench import scaling, startup, throughput, wake
+from bench.__main__ import large_status, main
+from bench.common import Result, format_table, percentile
+
+
+@pytest.fixture(autouse=True)
+def _keep_modules() -> Iterator[None]:
+    """Loading an app re-imports ``function_app``; give other tests back the module they had."""
+    saved = {name: sys.modules[name] for name in sys.modules if name.startswith("function_app")}
+    yield
+    for name in [name for name in sys.modules if name.startswith("function_app")]:
+        del sys.modules[name]
+    sys.modules.update(saved)
+
+
+def assert_shape(result: Result, *numbers: str) -> None:
+    assert result.ratio is not None and math.isfinite(result.ratio) and result.ratio > 0
+    assert isinstance(result.passed, bool)
+    assert result.goal and result.ratio_means
+    for name in numbers:
+        assert math.isfinite(result.numbers[name]) and result.numbers[name] >= 0, name
+    assert result.name in format_table([result]) and result.name in format_table([result], True)
+
+
+async def test_throughput() -> None:
+    result = await throughput.measure(instances=5, floor_repeats=2)
+    assert_shape(
+        result,
+        "devhost_orch_per_s",
+        "devhost_events_per_s",
+        "floor_orch_per_s",
+        "sdk_ms_per_orch",
+        "host_ms_per_orch",
+        "rest_ms_per_orch",
+    )
+    assert result.numbers["instances"] == 5
+
+
+async def test_replay_scaling() -> None:
+    result = await scaling.measure(small=2, large=4)
+    assert_shape(result, "host_ms_per_episode_small", "host_ms_per_episode_large")
+    assert result.numbers["episodes"] == (2 + 1) + (4 + 1)
+
+
+async def test_wake_latency() -> None:
+    results = await wake.measure(samples=3)
+    assert [r.name for r in results] == ["3 wake: after raise_event", "3 wake: after activity"]
+    for result in results:
+        assert_shape(result, "p50_ms", "p99_ms", "max_ms")
+        assert result.numbers["samples"] == 3
+
+
+async def test_startup() -> None:
+    result = await startup.measure(instances=3, launches=1)
+    assert_shape(result, "one_instance_s", "many_instances_s")
+
+
+async def test_large_status_row_is_measured_or_marked_not_yet() -> None:
+    result = await large_status(quick=True)
+    try:
+        import bench.large_status  # noqa: F401 (the offload work's benchmark, once it exists)
+    except ImportError:
+        assert result.ratio is None and result.passed is None
+        assert "NOT YET MEASURED" in result.note
+        return
+    assert_shape(result, "inline_8kb_total_ms", "offloaded_160kb_total_ms")
+
+
+def test_percentile_is_nearest_rank() -> None:
+    samples = [float(n) for n in range(1, 101)]
+    assert percentile(samples, 0.5) == 50.0
+    assert percentile(samples, 0.99) == 99.0
+    assert percentile([7.0], 0.99) == 7.0
+
+
+def test_cli_refuses_unknown_names() -> None:
+    with pytest.raises(SystemExit):
+        main(["--only", "nope"])
