@@ -2,6 +2,13 @@
 
 Checking here gives the caller a clear 400 instead of an opaque failure from the host (or a URL
 that cannot be built, as ``/``, ``#`` and ``?`` would break the management URLs).
+
+Ids a caller *chooses for a new instance* get one rule more than the extension's: no leading or
+trailing whitespace. The extension accepts ``" order-1"``, but such an id is a copy-paste accident
+far more often than a choice, looks identical to ``"order-1"`` in logs and portals, and is trimmed
+away by many HTTP clients and shells, leaving an instance nobody can address again. Spaces inside
+an id (``"order 1"``) are fine and work in every URL (as ``%20``). Lookups (status, events,
+purge) keep the extension's rules only, so an instance started some other way stays reachable.
 """
 
 import unicodedata
@@ -28,4 +35,16 @@ def validate_instance_id(instance_id: str | None) -> str:
         raise reject("it must not contain '/', '\\', '#' or '?'")
     if any(unicodedata.category(char) == "Cc" for char in instance_id):
         raise reject("it must not contain control characters")
+    return instance_id
+
+
+def validate_new_instance_id(instance_id: str | None) -> str:
+    """:func:`validate_instance_id`, and no leading or trailing whitespace (see the module doc)."""
+    instance_id = validate_instance_id(instance_id)
+    if instance_id != instance_id.strip():
+        raise ApiError(
+            400,
+            "invalid_instance_id",
+            "Invalid instance id: it must not begin or end with whitespace.",
+        )
     return instance_id

@@ -21,7 +21,7 @@ import azure.functions as func
 
 from .blueprint import blueprint
 from .http import ApiError, http_errors, json_response, parse_json_text, read_json_body
-from .instance_ids import validate_instance_id
+from .instance_ids import validate_new_instance_id
 from .polling import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
@@ -56,7 +56,7 @@ async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
 
     instance_id = req.params.get("instanceId")
     if instance_id is not None:
-        validate_instance_id(instance_id)
+        validate_new_instance_id(instance_id)
         existing = await client.get_status(instance_id)
         if instance_exists(existing) and not has_ended(existing):
             raise ApiError(

@@ -97,17 +97,19 @@ async def test_input_the_orchestrator_would_reject_is_400_before_anything_starts
     assert client.started == []
 
 
-async def test_a_chosen_instance_id_is_used(client_function, client):
-    request = start_request("E1_HelloSequence", params={"instanceId": "my-id"})
+@pytest.mark.parametrize("instance_id", ["my-id", "my id", "x" * 256, "été-名前"])
+async def test_a_chosen_instance_id_is_used(client_function, client, instance_id):
+    request = start_request("E1_HelloSequence", params={"instanceId": instance_id})
 
     response = await client_function(START)(req=request, client=client)
 
     assert response.status_code == 202
-    assert client.started == [("E1_HelloSequence", "my-id", None)]
+    assert client.started == [("E1_HelloSequence", instance_id, None)]
 
 
 @pytest.mark.parametrize(
-    "instance_id", ["@entity", "a/b", "a\\b", "a#b", "a?b", "a\x01b", "x" * 257, ""]
+    "instance_id",
+    ["@entity", "a/b", "a\\b", "a#b", "a?b", "a\x01b", "x" * 257, "", " a", "a ", "\u3000a", " "],
 )
 async def test_an_invalid_instance_id_is_400(client_function, client, instance_id):
     request = start_request("E1_HelloSequence", params={"instanceId": instance_id})
