@@ -76,7 +76,7 @@ _WITH_RETRY = {ActionType.CALL_ACTIVITY_WITH_RETRY, ActionType.CALL_SUB_ORCHESTR
 
 
 def validate_instance_id(instance_id: str) -> None:
-    """The extension's rules for instance ids, plus whitespace, which devhost also refuses."""
+    """The extension's rules for instance ids (``DurableClient``): spaces are allowed, as there."""
     problem = None
     if not instance_id:
         problem = "it is empty"
@@ -90,8 +90,6 @@ def validate_instance_id(instance_id: str) -> None:
                 problem = f"it contains {char!r}"
             elif unicodedata.category(char) == "Cc":
                 problem = "it contains a control character"
-            elif char.isspace():
-                problem = "it contains whitespace"
             if problem:
                 break
     if problem:

@@ -108,7 +108,9 @@ def create_app(
     app[URLS_KEY] = urls
     app[INDEX_KEY] = index
     app[ENGINE_KEY] = engine
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    # [\s\S], not ".": aiohttp matches the decoded path, and an id may hold an encoded newline
+    # (%0A), which must reach the API to be refused with a 400 rather than fall through to a 404.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
     app.cleanup_ctx.append(_azurite_context(options, index))
     app.cleanup_ctx.append(_engine_context(engine, executor))
     return app, engine

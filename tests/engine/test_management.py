@@ -42,11 +42,19 @@ async def test_unknown_instances_and_bad_ids_are_refused(engine: Engine) -> None
         await engine.raise_event("nobody", "Go", None)
     assert engine.get_status("nobody") is None
     assert await engine.purge("nobody") == 0
-    for bad in ("a/b", "@x", "a b", "x" * 257, "tab\there", "q?", "back\\slash", "#x"):
+    for bad in ("a/b", "@x", "x" * 257, "tab\there", "q?", "back\\slash", "#x"):
         with pytest.raises(errors.InvalidInstanceId):
             await run(engine, "FanOutFanIn", 1, instance_id=bad)
     with pytest.raises(errors.UnknownOrchestrator):
         await run(engine, "NoSuchOrchestrator")
+
+
+@pytest.mark.parametrize("unusual", ["two words", " padded ", "x" * 256, "été 名前 🎉", "a+b@c"])
+async def test_ids_the_extension_accepts_are_accepted(engine: Engine, unusual: str) -> None:
+    """Spaces, 256 characters, non-ASCII: all valid for the extension, so for devhost too."""
+    instance_id = await run(engine, "FanOutFanIn", 2, instance_id=unusual)
+    assert instance_id == unusual
+    assert (await engine.wait_for(unusual, ended))["output"] == 2  # 0*2 + 1*2
 
 
 async def test_running_ids_conflict_but_ended_ones_are_replaced(engine: Engine) -> None:

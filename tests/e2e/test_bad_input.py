@@ -1,0 +1,250 @@
+"""Bad input, end to end: every refusal is a clear JSON error and nothing is started or lost.
+
+Two surfaces are checked side by side: the app's own ``/api`` routes (``{"error", "message"}``)
+and devhost's copy of the extension's webhooks (``{"Message", ...}``, the extension's codes).
+After each refusal the test looks again to show that nothing changed: no instance was created,
+the running instance still has its input, status and pending wait, and a good request still works.
+
+Duplicate ids follow the extension (``overridableExistingInstanceStates`` = NonRunningStates): an
+id in use by a Pending/Running/Suspended instance is refused with 409, an ended one is replaced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from .conftest import WEBHOOKS, AppApi, assert_app_error, assert_host_error
+
+pytestmark = pytest.mark.e2e
+
+OPEN_OFFER = {"userId": "user-1", "discountTimeout": 86400}
+OFFER = {
+    "discount": 25,
+    "discountTimeout": 86400,
+    "bookingUrl": "https://www.myawesomebookingweb.com/book?userId=user-1&discount=25",
+}
+# Malformed for Json.NET too (it accepts single quotes, trailing commas and NaN; the app does not).
+MALFORMED = [b'{"userId": ', b"definitely not json", b"\xff\xfe not UTF-8"]
+
+# (id, the rule it breaks): the extension's rules, and ours for new ids (no outer whitespace).
+BAD_IDS = [
+    ("a/b", "/"),
+    ("a\\b", "\\"),
+    ("a#b", "#"),
+    ("a?b", "?"),
+    ("@entity-like", "@"),
+    ("tab\there", "control characters"),
+    ("line\nbreak", "control characters"),
+    ("x" * 257, "256 characters"),
+    (" padded", "whitespace"),
+    ("padded ", "whitespace"),
+]
+JSON = {"Content-Type": "application/json"}
+GOOD_IDS = ["two words", "été-名前-🎉", "a@b+c=d&e", "x" * 256]
+
+
+def webhook(instance_id: str, *rest: str) -> str:
+    """A built-in instance URL, the id percent-encoded as the SDK and the extension do."""
+    return "/".join([f"{WEBHOOKS}/instances", quote(instance_id, safe=""), *rest])
+
+
+async def open_offer(api: AppApi, instance_id: str) -> dict[str, Any]:
+    """ReserveTicket waiting for BookingConfirmed; returns its built-in status once the offer is
+    published (the same episode commits the wait, so the status is stable from then on)."""
+    await api.start_ok("ReserveTicket", OPEN_OFFER, instance_id=instance_id)
+    return await api.wait(instance_id, ("Running",), custom_status=OFFER)
+
+
+# -- unknown instance: 404 ---------------------------------------------------------------------
+
+
+async def test_an_unknown_instance_is_404_on_every_app_route(api: AppApi, instance_id: str) -> None:
+    encoded = quote(instance_id, safe="")
+    for reply in (
+        await api.status(instance_id),
+        await api.raise_event(instance_id, "BookingConfirmed", True),
+        await api.request("DELETE", f"/api/instances/{encoded}"),
+    ):
+        message = assert_app_error(reply, 404, "instance_not_found")
+        assert instance_id in message
+    assert await api.builtin_instances(instance_id) == []
+
+
+async def test_an_unknown_instance_is_404_on_the_builtin_webhooks(
+    api: AppApi, instance_id: str
+) -> None:
+    for method, url in (
+        ("GET", webhook(instance_id)),
+        ("POST", webhook(instance_id, "raiseEvent", "BookingConfirmed")),
+        ("POST", webhook(instance_id, "terminate")),
+        ("POST", webhook(instance_id, "suspend")),
+        ("POST", webhook(instance_id, "resume")),
+        ("DELETE", webhook(instance_id)),
+    ):
+        reply = await api.request(method, url, data="true")
+        assert reply.status == 404, (method, url, reply.text)
+        assert "Traceback" not in reply.text
+    assert await api.builtin_instances(instance_id) == []
+
+
+# -- ended instance: 410 -----------------------------------------------------------------------
+
+
+async def test_an_event_to_an_ended_instance_is_410_and_changes_nothing(
+    api: AppApi, instance_id: str
+) -> None:
+    await api.start_ok("E1_HelloSequence", instance_id=instance_id)
+    before = await api.wait(instance_id)
+    assert before["runtimeStatus"] == "Completed"
+
+    message = assert_app_error(
+        await api.raise_event(instance_id, "Anything", 1), 410, "instance_gone"
+    )
+    assert instance_id in message
+    assert_host_error(
+        await api.request("POST", webhook(instance_id, "raiseEvent", "Anything"), data="1"), 410
+    )
+
+    after = await api.wait(instance_id)
+    assert after == before
+
+
+# -- malformed JSON: 400 -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", MALFORMED)
+async def test_a_start_body_that_is_not_json_is_400_and_starts_nothing(
+    api: AppApi, instance_id: str, body: bytes
+) -> None:
+    reply = await api.request(
+        "POST",
+        "/api/orchestrators/ReserveTicket",
+        data=body,
+        params={"instanceId": instance_id},
+    )
+    assert_app_error(reply, 400, "invalid_json")
+    reply = await api.request(
+        "POST", f"{WEBHOOKS}/orchestrators/ReserveTicket/{instance_id}", data=body
+    )
+    assert assert_host_error(reply, 400) == "Invalid JSON content"
+    assert await api.builtin_instances(instance_id) == []
+
+
+@pytest.mark.parametrize("body", MALFORMED)
+async def test_an_event_body_that_is_not_json_is_400_and_loses_nothing(
+    api: AppApi, instance_id: str, body: bytes
+) -> None:
+    waiting = await open_offer(api, instance_id)
+
+    reply = await api.request(
+        "POST", f"/api/instances/{instance_id}/events/BookingConfirmed", data=body
+    )
+    assert_app_error(reply, 400, "invalid_json")
+    hook = webhook(instance_id, "raiseEvent", "BookingConfirmed")
+    reply = await api.request("POST", hook, data=body)
+    assert assert_host_error(reply, 400) == "Only application/json request content is supported"
+    reply = await api.request("POST", hook, data=body, headers=JSON)
+    assert assert_host_error(reply, 400) == "Invalid JSON content"
+
+    # Still waiting, with the same status; a well-formed event is then the one that counts.
+    assert await api.wait(instance_id, ("Running",)) == waiting
+    assert (await api.raise_event(instance_id, "BookingConfirmed", True)).status == 202
+    final = await api.wait(instance_id)
+    assert (final["runtimeStatus"], final["output"]) == ("Completed", True)
+
+
+# -- duplicate instance id: 409 while in use, replaced once ended ------------------------------
+
+
+async def test_an_id_in_use_is_409_on_both_surfaces_and_the_instance_is_untouched(
+    api: AppApi, instance_id: str
+) -> None:
+    waiting = await open_offer(api, instance_id)
+
+    reply = await api.start("E1_HelloSequence", instance_id=instance_id)
+    message = assert_app_error(reply, 409, "instance_conflict")
+    assert instance_id in message and "Running" in message
+    reply = await api.request(
+        "POST", f"{WEBHOOKS}/orchestrators/E1_HelloSequence/{instance_id}", data=""
+    )
+    assert "already exists" in assert_host_error(reply, 409)
+
+    assert await api.wait(instance_id, ("Running",)) == waiting
+    assert waiting["name"] == "ReserveTicket"
+    assert (await api.raise_event(instance_id, "BookingConfirmed", True)).status == 202
+    assert (await api.wait(instance_id))["output"] is True
+
+
+async def test_an_ended_instance_id_can_be_reused_and_is_replaced(
+    api: AppApi, instance_id: str
+) -> None:
+    await api.start_ok("E1_HelloSequence", instance_id=instance_id)
+    assert (await api.wait(instance_id))["name"] == "E1_HelloSequence"
+
+    await api.start_ok("SetStatusTest", instance_id=instance_id)
+    replaced = await api.wait(instance_id)
+    assert (replaced["name"], replaced["runtimeStatus"]) == ("SetStatusTest", "Completed")
+    assert len(await api.builtin_instances(instance_id)) == 1
+
+
+# -- instance ids ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("bad_id", "rule"), BAD_IDS, ids=[rule for _, rule in BAD_IDS])
+async def test_a_bad_chosen_id_is_400_naming_the_rule_and_starts_nothing(
+    api: AppApi, instance_id: str, bad_id: str, rule: str
+) -> None:
+    # Prefixed with this test's fresh id so that "nothing started" can be checked by prefix;
+    # the "@" and whitespace cases need the bad character first.
+    chosen = bad_id if bad_id[0] in "@ " else instance_id + bad_id
+    reply = await api.start("E1_HelloSequence", instance_id=chosen)
+    message = assert_app_error(reply, 400, "invalid_instance_id")
+    assert rule in message, message
+    assert await api.builtin_instances(instance_id) == []
+    assert await api.builtin_instances(chosen.strip()) == []
+
+
+@pytest.mark.parametrize(("bad_id", "rule"), BAD_IDS[:8], ids=[rule for _, rule in BAD_IDS[:8]])
+async def test_the_builtin_start_webhook_refuses_the_same_ids(
+    api: AppApi, instance_id: str, bad_id: str, rule: str
+) -> None:
+    chosen = bad_id if bad_id[0] == "@" else instance_id + bad_id
+    url = f"{WEBHOOKS}/orchestrators/E1_HelloSequence/{quote(chosen, safe='')}"
+    reply = await api.request("POST", url, data="")
+    assert reply.status == 400, reply.text
+    assert "Traceback" not in reply.text and reply.json["Message"]
+    assert await api.builtin_instances(instance_id) == []
+
+
+@pytest.mark.parametrize("suffix", GOOD_IDS)
+async def test_unusual_but_valid_ids_round_trip_through_every_route(
+    api: AppApi, instance_id: str, suffix: str
+) -> None:
+    chosen = (instance_id + "-" + suffix)[:256]
+    await api.start_ok("ReserveTicket", OPEN_OFFER, instance_id=chosen)
+    await api.wait(chosen, ("Running",))
+
+    status = await api.status(chosen)
+    assert status.status == 200 and status.json["instanceId"] == chosen
+    assert (await api.raise_event(chosen, "BookingConfirmed", True)).status == 202
+    final = await api.wait(chosen)
+    assert (final["instanceId"], final["output"]) == (chosen, True)
+    purged = await api.request("DELETE", f"/api/instances/{quote(chosen, safe='')}")
+    assert purged.status == 200, purged.text
+    assert (await api.status(chosen)).status == 404
+
+
+@pytest.mark.parametrize("raw", ["%2F", "%5C", "%23", "%3F", "%40", "%0A", "%09", "%7F"])
+async def test_route_ids_with_encoded_forbidden_characters_are_400(
+    api: AppApi, instance_id: str, raw: str
+) -> None:
+    encoded = (raw + instance_id) if raw == "%40" else (instance_id + raw + "x")
+    for reply in (
+        await api.request("GET", f"/api/status/{encoded}"),
+        await api.request("POST", f"/api/instances/{encoded}/events/Go", data="1"),
+        await api.request("DELETE", f"/api/instances/{encoded}"),
+    ):
+        assert_app_error(reply, 400, "invalid_instance_id")
