@@ -590,10 +590,12 @@ class DurableApi:
     async def wait_for_instance(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         """``POST /admin/devhost/instances/{id}/wait``: long-poll until the instance matches.
 
-        Body: ``{"runtimeStatus": [...], "customStatus": <value>, "timeout": <seconds>}`` (each
-        optional; default: any ended status, 30 s). Answers the status as soon as an engine commit
-        makes it match, so tests synchronise on the engine itself instead of sleeping and polling;
-        408 with the last status when the timeout passes.
+        Body: ``{"runtimeStatus": [...], "customStatus": <value>, "historyEvents": {"TimerCreated":
+        2}, "timeout": <seconds>}`` (each optional; default: any ended status, 30 s).
+        ``historyEvents`` asks for at least that many events of each type in the history, e.g. a
+        retry's timer before the test advances the manual clock past it. Answers the status as soon
+        as an engine commit makes it match, so tests synchronise on the engine itself instead of
+        sleeping and polling; 408 with the last status when the timeout passes.
         """
         if not self.test_hooks:
             return _not_found()
@@ -603,6 +605,7 @@ class DurableApi:
             body = json.loads((await request.read()).decode("utf-8") or "{}")
             statuses = set(body.get("runtimeStatus") or ("Completed", "Failed", "Terminated"))
             timeout = float(body.get("timeout", 30))
+            wanted_events = {str(k): int(v) for k, v in (body.get("historyEvents") or {}).items()}
         except (ValueError, TypeError, AttributeError):
             return error_response(
                 400, 'Send a JSON body like {"runtimeStatus": ["Completed"], "timeout": 30}.'
@@ -611,10 +614,17 @@ class DurableApi:
             return error_response(400, "'timeout' must be between 0 and 600 seconds.")
         wanted_status = body.get("customStatus")
 
+        def has_events() -> bool:
+            history = self.engine.get_status(instance_id, show_history=True) or {}
+            kinds = [event.get("EventType") for event in history.get("historyEvents") or []]
+            return all(kinds.count(kind) >= count for kind, count in wanted_events.items())
+
         def matches(status: dict[str, Any]) -> bool:
             if status["runtimeStatus"] not in statuses:
                 return False
-            return "customStatus" not in body or status["customStatus"] == wanted_status
+            if "customStatus" in body and status["customStatus"] != wanted_status:
+                return False
+            return not wanted_events or has_events()
 
         if self.engine.get_status(instance_id) is None:
             return _not_found(f"No instance with ID '{instance_id}' found.")

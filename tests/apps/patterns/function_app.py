@@ -2,10 +2,14 @@
 
 Fan-out/fan-in, activity retries (recovering and exhausted), sub-orchestrations, continue-as-new,
 an event raised before the orchestrator waits for it, timer races (cancelled and not), failures, and
-a custom status over the host's 16 KB limit. Tests drive it through devhost's Python API and HTTP.
+a custom status over the host's 16 KB limit. Tests drive it through devhost's Python API and, in
+``tests/e2e/test_patterns_app.py``, over HTTP: its own starter (the durable client binding of a
+second app) and two HTTP functions that raise, to show that a failure reaches the host's log and
+never the client.
 """
 
 import collections
+import json
 import os
 import threading
 from datetime import timedelta
@@ -15,6 +19,36 @@ import azure.durable_functions as df
 import azure.functions as func
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="patterns/{name}", methods=["POST"])
+@app.durable_client_input(client_name="client")
+async def StartPattern(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """Start the orchestrator named in the route with the JSON body as input (``?instanceId=``)."""
+    body = req.get_body()
+    value = json.loads(body) if body else None
+    instance_id = await client.start_new(
+        req.route_params["name"], req.params.get("instanceId"), value
+    )
+    return client.create_check_status_response(req, instance_id)
+
+
+SECRET = "db-password=hunter2"  # must never reach an HTTP client
+
+
+@app.route(route="broken/sync", methods=["GET"])
+def BrokenSync(req: func.HttpRequest) -> func.HttpResponse:
+    """A synchronous function (run in the worker's thread pool) that raises."""
+    raise RuntimeError(f"sync failure while connecting with {SECRET}")
+
+
+@app.route(route="broken/async", methods=["GET"])
+async def BrokenAsync(req: func.HttpRequest) -> func.HttpResponse:
+    """An async function (run on the event loop) that raises."""
+    raise RuntimeError(f"async failure while connecting with {SECRET}")
+
 
 # Attempts per key, so a test can see how often a flaky activity really ran.
 ATTEMPTS: collections.Counter[str] = collections.Counter()
