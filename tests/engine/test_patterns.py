@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from devhost.engine import Engine
 from devhost.history import EventType
 
@@ -146,3 +148,26 @@ async def test_custom_status_over_16_kb_fails_like_the_host(engine: Engine) -> N
     status = await engine.wait_for(over, ended)
     assert status["runtimeStatus"] == "Failed"
     assert "16,386 bytes" in status["output"]
+
+
+@pytest.mark.parametrize(
+    ("name", "feature", "action"),
+    [
+        ("CallsEntity", "durable entities", "CALL_ENTITY"),
+        ("SignalsEntity", "durable entities", "SIGNAL_ENTITY"),
+        ("CallsHttp", "durable HTTP calls (call_http)", "CALL_HTTP"),
+    ],
+)
+async def test_unsupported_actions_fail_the_instance_with_a_clear_reason(
+    engine: Engine, name: str, feature: str, action: str
+) -> None:
+    instance_id = await run(engine, name)
+    status = await engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"] == (
+        f"Orchestrator function '{name}' failed: "
+        f"{feature} are not supported by devhost (action {action}); "
+        "run this app on the Functions host."
+    )
+    # Failed before anything else the episode asked for was scheduled.
+    assert EventType.TASK_SCHEDULED not in event_types(engine, instance_id)

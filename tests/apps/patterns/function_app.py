@@ -153,6 +153,24 @@ def Boom(context: df.DurableOrchestrationContext) -> Any:
 
 
 @app.orchestration_trigger(context_name="context")
+def CallsEntity(context: df.DurableOrchestrationContext) -> Any:
+    """Durable entities are not supported by devhost: the instance must fail saying so."""
+    return (yield context.call_entity(df.EntityId("Counter", "one"), "add", 1))
+
+
+@app.orchestration_trigger(context_name="context")
+def SignalsEntity(context: df.DurableOrchestrationContext) -> Any:
+    context.signal_entity(df.EntityId("Counter", "one"), "add", 1)
+    return (yield context.call_activity("Double", 1))
+
+
+@app.orchestration_trigger(context_name="context")
+def CallsHttp(context: df.DurableOrchestrationContext) -> Any:
+    """Durable HTTP calls are not supported by devhost either."""
+    return (yield context.call_http("GET", "https://example.invalid/"))
+
+
+@app.orchestration_trigger(context_name="context")
 def CallsFailingActivity(context: df.DurableOrchestrationContext) -> Any:
     return (yield context.call_activity("AlwaysFails", "x"))
 
