@@ -3,7 +3,7 @@
 Importing a module registers its functions, so each one is imported here for that effect.
 """
 
-from . import events, instance_status, purge, starters
+from . import events, instance_status, monitor, purge, starters
 from .blueprint import blueprint
 
-__all__ = ["blueprint", "events", "instance_status", "purge", "starters"]
+__all__ = ["blueprint", "events", "instance_status", "monitor", "purge", "starters"]

@@ -142,4 +142,5 @@ def test_client_routes(functions):
         "GetInstanceStatus": ("status/{instanceId}", ["GET"]),
         "RaiseInstanceEvent": ("instances/{instanceId}/events/{eventName}", ["POST"]),
         "PurgeInstance": ("instances/{instanceId}", ["DELETE"]),
+        "MonitorInstance": ("monitor/{instanceId}", ["GET"]),
     }

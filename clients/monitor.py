@@ -1,0 +1,100 @@
+"""``GET /api/monitor/{instanceId}[?interval=ms]``: a live HTML page of one instance's status.
+
+The page (``monitor.html``, self-contained: no CDN, no external requests) polls our own
+``GET /api/status/{instanceId}`` — not the built-in webhook — so an offloaded custom status shows
+as its resolved value, and a ``{done, total}`` summary as a progress bar ("37 of 500 done"). It
+shows 404 (no such instance, keeps checking), 502 (status blob missing or altered) and 503
+(storage unreachable, keeps retrying) as messages, and stops polling once the instance has ended.
+
+The instance id is untrusted text from the URL: it reaches the page only as JSON inside a
+``<script type="application/json">`` element with ``<``, ``>`` and ``&`` escaped, and the script
+writes it with ``textContent``. A per-response nonce in a strict Content-Security-Policy allows
+only the page's own script and style, and ``connect-src 'self'`` only requests to this app.
+
+200 text/html; 400 JSON for an invalid instance id or ``interval``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import cache
+from pathlib import Path
+
+import azure.functions as func
+
+from .blueprint import blueprint
+from .http import ApiError, http_errors
+from .instance_ids import validate_instance_id
+
+DEFAULT_INTERVAL_MS = 1000
+MIN_INTERVAL_MS = 250
+MAX_INTERVAL_MS = 60_000
+
+_TEMPLATE = Path(__file__).with_name("monitor.html")
+
+
+@cache
+def _template() -> str:
+    return _TEMPLATE.read_text(encoding="utf-8")
+
+
+def _interval_ms(req: func.HttpRequest) -> int:
+    raw = req.params.get("interval")
+    if raw is None:
+        return DEFAULT_INTERVAL_MS
+    if not raw.strip().isdigit() or not MIN_INTERVAL_MS <= int(raw) <= MAX_INTERVAL_MS:
+        raise ApiError(
+            400,
+            "invalid_interval",
+            f"interval must be whole milliseconds from {MIN_INTERVAL_MS} to {MAX_INTERVAL_MS}; "
+            f"got {raw!r}.",
+        )
+    return int(raw)
+
+
+def script_json(value: object) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``</script>``, no markup, ASCII only."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def content_security_policy(nonce: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'nonce-{nonce}'",
+            f"style-src 'nonce-{nonce}'",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def render_page(instance_id: str, interval_ms: int, nonce: str) -> str:
+    config = script_json({"instanceId": instance_id, "intervalMs": interval_ms})
+    # The nonce first: the config (holding the untrusted id) is inserted last, so nothing in it
+    # is ever substituted again.
+    return _template().replace("{nonce}", nonce).replace("{config}", config)
+
+
+@blueprint.function_name(name="MonitorInstance")
+@blueprint.route(route="monitor/{instanceId}", methods=["GET"])
+@http_errors
+async def monitor_instance(req: func.HttpRequest) -> func.HttpResponse:
+    """The monitor page for one instance (whether or not it exists yet: the page says so)."""
+    instance_id = validate_instance_id(req.route_params.get("instanceId"))
+    nonce = secrets.token_urlsafe(18)
+    return func.HttpResponse(
+        render_page(instance_id, _interval_ms(req), nonce),
+        status_code=200,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": content_security_policy(nonce),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
