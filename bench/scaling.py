@@ -17,11 +17,10 @@ import contextlib
 import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from bench.common import SEQUENCE_APP, Result, completed, saved_environ
 
@@ -47,41 +46,23 @@ class Run(NamedTuple):
     """Per-episode figures of one ``Sequence(N)`` run, in milliseconds."""
 
     host_ms: float  # engine.stats.host_seconds / episodes: the figure the goal is about
-    strict_host_ms: float  # episode time minus the bare SDK call (see below)
-    sdk_ms: float  # engine.stats.sdk_seconds / episodes
+    sdk_ms: float  # engine.stats.sdk_seconds / episodes: the bare call into the SDK
     episodes: int
 
 
 async def run_sequence(activities: int) -> Run:
     """``Sequence(activities)`` alone on a fresh engine.
 
-    ``engine.stats`` times the SDK around ``Engine._call_orchestrator``, which also parses the
-    SDK's JSON answer (the cumulative action list, O(N)) and logs the invocation: devhost's work
-    counted as the SDK's. ``strict_host_ms`` times the bare call into the SDK instead, by wrapping
-    the registered orchestrator, and counts everything else as devhost's.
+    ``engine.stats`` times only the call into the SDK as the SDK's; decoding its answer (the
+    cumulative action list, O(N)) and logging the invocation count as devhost's.
     """
     from devhost.engine import Engine
     from devhost.loader import load_app
     from devhost.options import HostOptions
 
-    bare_sdk_seconds = 0.0
-
-    def timed(handle: Callable[[Any], str]) -> Callable[[Any], str]:
-        def call(context: Any) -> str:
-            nonlocal bare_sdk_seconds
-            started = time.perf_counter()
-            try:
-                return handle(context)
-            finally:
-                bare_sdk_seconds += time.perf_counter() - started
-
-        return call
-
     with tempfile.TemporaryDirectory() as state_dir, saved_environ():
         options = HostOptions(app_dir=SEQUENCE_APP, state_path=Path(state_dir) / "state.sqlite")
-        app = load_app(SEQUENCE_APP)
-        app.orchestrators["Sequence"] = timed(app.orchestrators["Sequence"])
-        engine = Engine(app, options)
+        engine = Engine(load_app(SEQUENCE_APP), options)
         await engine.start()
         try:
             # JSON text inside a JSON string: the body the SDK's start_new sends.
@@ -93,7 +74,6 @@ async def run_sequence(activities: int) -> Run:
     stats = engine.stats
     return Run(
         host_ms=1000 * stats.host_seconds / stats.episodes,
-        strict_host_ms=1000 * (stats.episode_seconds - bare_sdk_seconds) / stats.episodes,
         sdk_ms=1000 * stats.sdk_seconds / stats.episodes,
         episodes=stats.episodes,
     )
@@ -116,12 +96,9 @@ async def measure(small: int = 100, large: int = 1000) -> Result:
             "n_large": large,
             "host_ms_per_episode_small": few.host_ms,
             "host_ms_per_episode_large": many.host_ms,
-            "strict_ratio": many.strict_host_ms / few.strict_host_ms,
-            "strict_host_ms_per_episode_small": few.strict_host_ms,
-            "strict_host_ms_per_episode_large": many.strict_host_ms,
             "sdk_ms_per_episode_small": few.sdk_ms,
             "sdk_ms_per_episode_large": many.sdk_ms,
             "episodes": few.episodes + many.episodes,
         },
-        note="SDK timestamps parsed with fromisoformat; strict: SDK answer parsing counted as host",
+        note="SDK timestamps parsed with fromisoformat",
     )

@@ -70,7 +70,7 @@ async def measure(instances: int = 1000, floor_repeats: int = 150) -> Result:
     """
     from devhost.http_triggers import client_binding_json
     from devhost.options import HostOptions
-    from devhost.server import DevHost
+    from devhost.server import DevHost, freeze_startup_objects
 
     with tempfile.TemporaryDirectory() as state_dir, saved_environ():
         options = HostOptions(
@@ -84,6 +84,7 @@ async def measure(instances: int = 1000, floor_repeats: int = 150) -> Result:
             client = df.DurableOrchestrationClient(
                 client_binding_json(host.urls, host.index.task_hub)
             )
+            freeze_startup_objects()  # as `python -m devhost` does once it serves
             contexts = await record_contexts(engine, client)
             handle = engine.app.orchestrators[ORCHESTRATOR]
             floors = [floor_rate(handle, contexts, floor_repeats) for _ in range(FLOOR_ROUNDS)]

@@ -83,6 +83,7 @@ async def measure(samples: int = 500) -> list[Result]:
     from devhost.engine import Engine
     from devhost.loader import load_app
     from devhost.options import HostOptions
+    from devhost.server import freeze_startup_objects
 
     with tempfile.TemporaryDirectory() as state_dir, saved_environ():
         options = HostOptions(app_dir=SEQUENCE_APP, state_path=Path(state_dir) / "state.sqlite")
@@ -93,6 +94,7 @@ async def measure(samples: int = 500) -> list[Result]:
         try:
             for n in range(min(samples, 10)):  # warm up: imports, SQLite pages, thread pool
                 await sample(engine, starts, f"warm-{n}")
+            freeze_startup_objects()  # as `python -m devhost` does once it serves
             pairs = [await sample(engine, starts, f"wake-{n}") for n in range(samples)]
         finally:
             await engine.stop()

@@ -45,7 +45,7 @@ from devhost.history import (
     status_time,
 )
 from devhost.options import HostOptions
-from devhost.store import ACTIVE_STATUSES, ENDED_STATUSES, InstanceRow, Store
+from devhost.store import ACTIVE_STATUSES, ENDED_STATUSES, ActivityRow, InstanceRow, Store
 
 log = logging.getLogger("devhost.engine")
 
@@ -53,6 +53,13 @@ MAX_CUSTOM_STATUS_BYTES = 16_384
 MAX_INSTANCE_ID_LENGTH = 256
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 HISTORY_CACHE_SIZE = 10_000
+GROUP_COMMIT_EPISODES = 32
+"""Most episodes run under one COMMIT: a commit costs about as much as a short episode, so under
+load the loop batches what is already ready (it never waits to fill a batch)."""
+CHECKPOINT_EVERY = 2_000
+"""Commits between WAL checkpoints when the engine never goes idle (see ``Store.checkpoint``)."""
+IDLE_CHECKPOINT_SECONDS = 1.0
+"""Quiet time after which the WAL is checkpointed: never between an event and its episode."""
 
 # What the extension adds to every orchestration context besides history, input and ids: the
 # schema it speaks (V2, and V3 via the "New" field, as the 2.x extension sends) and Azure Storage's
@@ -169,6 +176,12 @@ class Engine:
         self._log_invocation = log_invocation or _default_log_invocation
         self._ready: deque[str] = deque()
         self._ready_set: set[str] = set()
+        # Finished activities whose results the dispatch loop records in its next commit.
+        self._results: deque[tuple[ActivityRow, dict[str, Any]]] = deque()
+        # Episodes committed by the open group transaction, whose effects wait for its COMMIT.
+        self._uncommitted: list[_Episode] = []
+        self._last_busy = 0.0
+        self._checkpoint_handle: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
         self._timer_changed = asyncio.Event()
         self._timers: list[tuple[datetime, str]] = []
@@ -203,6 +216,9 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop dispatching; activities in flight are abandoned and run again after a restart."""
+        if self._checkpoint_handle is not None:
+            self._checkpoint_handle.cancel()
+            self._checkpoint_handle = None
         for task in [*self._tasks, *self._activity_tasks]:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._activity_tasks, return_exceptions=True)
@@ -480,17 +496,61 @@ class Engine:
 
     async def _dispatch_loop(self) -> None:
         while True:
-            if not self._ready:
+            if not self._ready and not self._results:
+                self._schedule_idle_checkpoint()
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            instance_id = self._ready.popleft()
-            self._ready_set.discard(instance_id)
-            try:
-                self._run_episode(instance_id)
-            except Exception:
-                log.exception("devhost internal error while running instance %s", instance_id)
+            self._last_busy = time.monotonic()
+            self._run_group()
+            if self._store.commits_since_checkpoint >= CHECKPOINT_EVERY:
+                self._store.checkpoint()
             await asyncio.sleep(0)
+
+    def _schedule_idle_checkpoint(self) -> None:
+        if self._checkpoint_handle is None and self._store.commits_since_checkpoint:
+            self._checkpoint_handle = asyncio.get_running_loop().call_later(
+                IDLE_CHECKPOINT_SECONDS, self._idle_checkpoint
+            )
+
+    def _idle_checkpoint(self) -> None:
+        """Checkpoint once the engine has been quiet for ``IDLE_CHECKPOINT_SECONDS``."""
+        self._checkpoint_handle = None
+        if self.store is None:
+            return
+        quiet = time.monotonic() - self._last_busy
+        if self._ready or self._results or quiet < IDLE_CHECKPOINT_SECONDS:
+            self._schedule_idle_checkpoint()
+            return
+        self.store.checkpoint()
+
+    def _run_group(self) -> None:
+        """Group commit: the activity results and ready episodes at hand (up to
+        ``GROUP_COMMIT_EPISODES``) under one COMMIT, each episode in a savepoint of its own.
+
+        Every effect outside the database (starting activities, timers, waking waiters) runs only
+        after the COMMIT, so a crash at any point leaves nothing in flight that the state file
+        does not record. A result recorded here can feed an episode of the same group.
+        """
+        episodes = 0
+        with self._store.transaction():
+            while self._results:
+                self._record_activity_result(*self._results.popleft())
+            while self._ready and episodes < GROUP_COMMIT_EPISODES:
+                instance_id = self._ready.popleft()
+                self._ready_set.discard(instance_id)
+                episodes += 1
+                mark = len(self._uncommitted)
+                try:
+                    with self._store.transaction():  # a savepoint: one bad episode rolls back alone
+                        self._run_episode(instance_id)
+                except Exception:
+                    del self._uncommitted[mark:]  # no effects for what was rolled back
+                    self._history.pop(instance_id, None)  # the cache may hold rolled-back events
+                    log.exception("devhost internal error while running instance %s", instance_id)
+        committed, self._uncommitted = self._uncommitted, []
+        for episode in committed:
+            self._after_commit(episode)
 
     async def _timer_loop(self) -> None:
         while True:
@@ -569,9 +629,7 @@ class Engine:
                 _CONTEXT_TAIL,
             )
         )
-        sdk_started = time.perf_counter()
-        result, error = self._call_orchestrator(instance, context)
-        sdk_seconds = time.perf_counter() - sdk_started
+        result, error, sdk_seconds = self._call_orchestrator(instance, context)
 
         episode.events.extend(new_events)
         if instance.runtime_status == "Pending":
@@ -590,7 +648,7 @@ class Engine:
             instance.last_updated_time = now
             self._append_history(instance_id, episode.events)
             store.put_instance(instance)
-        self._after_commit(episode)
+        self._uncommitted.append(episode)
         self.stats.record(time.perf_counter() - episode_started, sdk_seconds, len(episode.events))
 
     def _select_batch(
@@ -627,17 +685,22 @@ class Engine:
 
     def _call_orchestrator(
         self, instance: InstanceRow, context: str
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        """Call the registered orchestrator; returns (state, None) or (state or None, error)."""
+    ) -> tuple[dict[str, Any] | None, str | None, float]:
+        """Call the registered orchestrator: (state, None) or (state or None, error), and the
+        seconds spent inside the SDK call alone (decoding its answer is devhost's work)."""
         function = self.app.orchestrators.get(instance.name)
         if function is None:
-            return None, f"The orchestrator function '{instance.name}' is not registered."
+            return None, f"The orchestrator function '{instance.name}' is not registered.", 0.0
         started = time.perf_counter()
+        sdk_seconds = 0.0
         outcome = "Succeeded"
         try:
-            raw = function(func.OrchestrationContext(context))
+            try:
+                raw = function(func.OrchestrationContext(context))
+            finally:
+                sdk_seconds = time.perf_counter() - started
             state = json.loads(raw) if isinstance(raw, str) else raw
-            return state, None
+            return state, None, sdk_seconds
         except Exception as exc:  # the SDK reports orchestrator errors by raising
             outcome = "Failed"
             message = str(exc)
@@ -656,7 +719,7 @@ class Engine:
                     instance.instance_id,
                     traceback.format_exc(),
                 )
-            return state, message or type(exc).__name__
+            return state, message or type(exc).__name__, sdk_seconds
         finally:
             self._log_invocation(
                 kind="orchestrator",
@@ -1053,24 +1116,20 @@ class Engine:
             outcome=outcome,
             instance_id=work.instance_id,
         )
-        self._deliver_activity_result(work_id, event)
+        # Recorded by the dispatch loop in its next group commit; until then the work item is
+        # still in the state file, so a crash now only means the activity runs again.
+        self._results.append((work, event))
+        self._wake.set()
 
-    def _deliver_activity_result(self, work_id: int, event: dict[str, Any]) -> None:
-        """Record the result and retire the work item in one transaction (at-least-once)."""
+    def _record_activity_result(self, work: ActivityRow, event: dict[str, Any]) -> None:
+        """Retire the work item and queue its result for the instance, in the open transaction."""
         store = self._store
-        work = store.get_activity(work_id)
-        if work is None:
+        if not store.delete_activity(work.id):
             return  # the instance ended or was purged meanwhile
-        instance = store.get_instance(work.instance_id)
-        with store.transaction():
-            store.delete_activity(work_id)
-            if (
-                instance is not None
-                and instance.runtime_status in ACTIVE_STATUSES
-                and instance.execution_id == work.execution_id
-            ):
-                store.add_message(work.instance_id, event, work.execution_id)
-        self._mark_ready(work.instance_id)
+        state = store.execution_state(work.instance_id)
+        if state is not None and state[0] in ACTIVE_STATUSES and state[1] == work.execution_id:
+            store.add_message(work.instance_id, event, work.execution_id)
+            self._mark_ready(work.instance_id)
 
 
 def _default_log_invocation(**fields: Any) -> None:

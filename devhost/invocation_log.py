@@ -46,6 +46,9 @@ def log_invocation(
 ) -> None:
     """Log one invocation. ``kind`` is "http", "orchestrator" or "activity"; ``outcome`` is
     "Succeeded" or "Failed" (anything else is logged as given)."""
+    level = logging.INFO if outcome == "Succeeded" else logging.ERROR
+    if not log.isEnabledFor(level):
+        return  # formatting costs more than an episode's commit when nobody reads the line
     message = format_invocation(
         name,
         duration_ms,
@@ -54,5 +57,4 @@ def log_invocation(
         invocation_id=invocation_id,
         status=status,
     )
-    level = logging.INFO if outcome == "Succeeded" else logging.ERROR
     log.log(level, message, extra={"devhost_kind": kind, "devhost_function": name})

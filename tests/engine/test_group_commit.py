@@ -1,0 +1,74 @@
+"""Group commit: many episodes under one COMMIT, each in a savepoint that can roll back alone."""
+
+from pathlib import Path
+
+import pytest
+
+from devhost.engine import Engine
+from devhost.history import EventType, make_event
+from devhost.loader import AppIndex
+from devhost.options import HostOptions
+from devhost.store import Store
+
+from .conftest import PATTERNS_APP, ended, run
+
+
+def test_a_nested_transaction_rolls_back_alone(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.sqlite")
+    event = make_event(EventType.EVENT_RAISED, "2026-01-01T00:00:00.000000Z", Name="x")
+    with store.transaction():
+        store.add_message("kept", event)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add_message("rolled-back", event)
+            raise RuntimeError("one episode fails")
+        with store.transaction():
+            store.add_message("also-kept", event)
+    assert store.instances_with_messages() == ["also-kept", "kept"]
+    assert store.commits_since_checkpoint == 1  # one COMMIT for the whole group
+    store.close()
+
+
+def test_an_outer_rollback_takes_released_savepoints_with_it(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.sqlite")
+    event = make_event(EventType.EVENT_RAISED, "2026-01-01T00:00:00.000000Z", Name="x")
+    with pytest.raises(RuntimeError), store.transaction():
+        with store.transaction():
+            store.add_message("inner", event)
+        raise RuntimeError("the group fails")
+    assert store.instances_with_messages() == []
+    store.close()
+
+
+async def test_a_failing_episode_loses_nothing_and_spares_its_group(
+    tmp_path: Path, patterns_app: AppIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An internal error in one episode rolls back that episode only: the other instances of
+    the same group complete, and the failed one's inbox is intact, so it runs after a restart."""
+    options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "state.sqlite")
+    original = Engine._append_history
+
+    def fail_for_bad(self: Engine, instance_id: str, events: list) -> None:
+        original(self, instance_id, events)  # written, then the episode fails
+        if instance_id == "bad":
+            raise RuntimeError("injected internal error")
+
+    monkeypatch.setattr(Engine, "_append_history", fail_for_bad)
+    engine = Engine(patterns_app, options)
+    await engine.start()
+    try:
+        ids = [await run(engine, "FanOutFanIn", 3, instance_id=i) for i in ("a", "bad", "c")]
+        for instance_id in ("a", "c"):
+            assert (await engine.wait_for(instance_id, ended))["output"] == 6
+        assert engine.get_status("bad")["runtimeStatus"] == "Pending"
+        assert engine.get_status("bad", show_history=True)["historyEvents"] == []
+    finally:
+        await engine.stop()
+    monkeypatch.undo()
+
+    engine = Engine(patterns_app, options)
+    await engine.start()
+    try:
+        status = await engine.wait_for(ids[1], ended)
+        assert (status["runtimeStatus"], status["output"]) == ("Completed", 6)
+    finally:
+        await engine.stop()
