@@ -8,21 +8,29 @@ Called only by ``orchestrators.status.set_custom_status`` (with a retry policy).
 Output: ``{"$customStatusRef": {...}}`` (``custom_status.StatusReference.to_status()``).
 
 The blob name comes from the instance id and the SHA-256 of the JSON, so a retried or re-run
-attempt rewrites the same blob. After the upload, the instance's other status blobs are deleted
+attempt rewrites the same blob. While it uploads, the instance's other status blobs are deleted
 except the new one and ``previousBlob``: a client may have read the previous reference a moment
 ago and still be downloading it (and if it loses that race anyway, it reads the status again).
-A failed clean-up does not fail the upload: the next upload, or the purge, removes the rest.
+The two run concurrently (the new blob's name is known before it is written), which takes the
+clean-up's list-and-delete round trips off the orchestration's path. A failed clean-up does not
+fail the upload: the next upload, or the purge, removes the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from azure.core.exceptions import AzureError
 
 from custom_status import CustomStatusError
-from custom_status.blobs import delete_superseded, upload_status
+from custom_status.blobs import (
+    StorageSettings,
+    delete_superseded,
+    make_reference,
+    upload_status,
+)
 from orchestrators.status import UPLOAD_CUSTOM_STATUS
 
 from .blueprint import blueprint
@@ -34,13 +42,23 @@ log = logging.getLogger(__name__)
 @blueprint.activity_trigger(input_name="payload", activity=UPLOAD_CUSTOM_STATUS)
 async def upload_custom_status(payload: dict[str, Any]) -> dict[str, Any]:
     """Upload the status JSON; delete superseded blobs; return the reference to set."""
-    instance_id = payload["instanceId"]
-    reference = await upload_status(instance_id, payload["json"], payload.get("summary"))
-    keep = {reference.blob}
+    instance_id, json_text, summary = payload["instanceId"], payload["json"], payload.get("summary")
+    settings = StorageSettings.from_env()
+    expected = make_reference(instance_id, json_text, summary, settings=settings)
+    keep = {expected.blob}
     if payload.get("previousBlob"):
         keep.add(payload["previousBlob"])
+    reference, _ = await asyncio.gather(
+        upload_status(instance_id, json_text, summary, settings=settings),
+        _delete_superseded_quietly(instance_id, keep, settings),
+    )
+    return reference.to_status()
+
+
+async def _delete_superseded_quietly(
+    instance_id: str, keep: set[str], settings: StorageSettings
+) -> None:
     try:
-        await delete_superseded(instance_id, keep)
+        await delete_superseded(instance_id, keep, settings=settings)
     except (CustomStatusError, AzureError) as error:
         log.warning("Superseded status blobs of %s not deleted yet: %s", instance_id, error)
-    return reference.to_status()
