@@ -34,6 +34,7 @@ from azure.functions.meta import Datum
 
 from devhost import errors
 from devhost.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves, top_level
+from devhost.answers import AnswerDecoder
 from devhost.clock import Clock
 from devhost.history import (
     EventType,
@@ -186,6 +187,8 @@ class Engine:
         self._timer_changed = asyncio.Event()
         self._timers: list[tuple[datetime, str]] = []
         self._history: OrderedDict[str, list[str]] = OrderedDict()
+        # The SDK answers with every action so far; decode only the new ones (devhost/answers.py).
+        self._answers = AnswerDecoder()
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._activity_tasks: set[asyncio.Task[None]] = set()
@@ -699,7 +702,7 @@ class Engine:
                 raw = function(func.OrchestrationContext(context))
             finally:
                 sdk_seconds = time.perf_counter() - started
-            state = json.loads(raw) if isinstance(raw, str) else raw
+            state = self._answers.decode(instance.instance_id, raw) if isinstance(raw, str) else raw
             return state, None, sdk_seconds
         except Exception as exc:  # the SDK reports orchestrator errors by raising
             outcome = "Failed"
