@@ -29,7 +29,7 @@ from custom_status.blobs import (
     StorageSettings,
     delete_superseded,
     make_reference,
-    upload_status,
+    store_status,
 )
 from orchestrators.status import UPLOAD_CUSTOM_STATUS
 
@@ -44,12 +44,12 @@ async def upload_custom_status(payload: dict[str, Any]) -> dict[str, Any]:
     """Upload the status JSON; delete superseded blobs; return the reference to set."""
     instance_id, json_text, summary = payload["instanceId"], payload["json"], payload.get("summary")
     settings = StorageSettings.from_env()
-    expected = make_reference(instance_id, json_text, summary, settings=settings)
-    keep = {expected.blob}
+    reference = make_reference(instance_id, json_text, summary, settings=settings)
+    keep = {reference.blob}
     if payload.get("previousBlob"):
         keep.add(payload["previousBlob"])
-    reference, _ = await asyncio.gather(
-        upload_status(instance_id, json_text, summary, settings=settings),
+    await asyncio.gather(
+        store_status(reference, json_text, settings=settings),
         _delete_superseded_quietly(instance_id, keep, settings),
     )
     return reference.to_status()

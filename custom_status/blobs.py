@@ -225,6 +225,13 @@ async def upload_status(
     """
     settings = _settings(settings)
     ref = make_reference(instance_id, json_text, summary, settings=settings)
+    await store_status(ref, json_text, settings=settings)
+    return ref
+
+
+async def store_status(ref: StatusReference, json_text: str, *, settings: StorageSettings) -> None:
+    """Write ``json_text`` to the blob ``ref`` names (``ref`` from :func:`make_reference` of the
+    same text); creates the container if missing. Raises ``StorageUnavailable``."""
     data = json_text.encode("utf-8")
     async with _service(settings) as service:
         container = service.get_container_client(ref.container)
@@ -237,7 +244,6 @@ async def upload_status(
                 with suppress(ResourceExistsError):  # created concurrently by another upload
                     await container.create_container()
                 await _upload(container, ref, data)
-    return ref
 
 
 async def _upload(container: ContainerClient, ref: StatusReference, data: bytes) -> None:
@@ -383,5 +389,6 @@ __all__ = [
     "read_status",
     "resolve_status",
     "sas_url",
+    "store_status",
     "upload_status",
 ]
