@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -83,6 +86,32 @@ async def run(names: list[str], quick: bool) -> tuple[list[Result], bool]:
     return results, ok
 
 
+def run_isolated(names: list[str], quick: bool) -> tuple[list[Result], bool]:
+    """Each benchmark in a fresh ``python -m bench --only NAME`` process, one after another.
+
+    In one process, a benchmark inherits the heap, threads and caches the previous ones left
+    behind, and its tail latencies show them (wake latency after replay scaling had p99 outliers
+    it never has alone). A fresh process per benchmark measures each as a user would run it.
+    """
+    results: list[Result] = []
+    ok = True
+    for name in names:
+        command = [sys.executable, "-m", "bench", "--only", name, "--json"]
+        done = subprocess.run(
+            [*command, *(["--quick"] if quick else [])],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        try:
+            rows = json.loads(done.stdout.strip().splitlines()[-1])
+            results.extend(Result(**row) for row in rows)
+        except (ValueError, IndexError, TypeError) as exc:
+            results.append(Result(name, None, "", "", False, note=f"FAILED: {exc!r}"))
+        ok = ok and done.returncode == 0
+    return results, ok
+
+
 def main(argv: list[str] | None = None) -> int:
     names = list(benchmarks(quick=True))
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -91,13 +120,25 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default=",".join(names), help=f"comma-separated subset of: {', '.join(names)}"
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="run every benchmark in this process (default: a fresh process each)",
+    )
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # run_isolated
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(names))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
 
-    results, ok = asyncio.run(run(chosen, args.quick))
+    if len(chosen) > 1 and not args.same_process:
+        results, ok = run_isolated(chosen, args.quick)
+    else:
+        results, ok = asyncio.run(run(chosen, args.quick))
+    if args.json:
+        print(json.dumps([dataclasses.asdict(result) for result in results]))
+        return 0 if ok else 1
     print(f"\n{machine()}{' (--quick: sizes too small to mean anything)' if args.quick else ''}")
     print(format_table(results, markdown=args.markdown))
     return 0 if ok else 1

@@ -90,3 +90,11 @@ def test_percentile_is_nearest_rank() -> None:
 def test_cli_refuses_unknown_names() -> None:
     with pytest.raises(SystemExit):
         main(["--only", "nope"])
+
+
+def test_cli_runs_each_benchmark_in_a_fresh_process(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--quick", "--only", "wake,startup", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    for name in ("3 wake: after raise_event", "3 wake: after activity", "4 start-up"):
+        assert f"| {name} |" in table
+    assert "FAILED" not in table
