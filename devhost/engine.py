@@ -505,9 +505,14 @@ class Engine:
                 await self._wake.wait()
                 continue
             self._last_busy = time.monotonic()
-            self._run_group()
-            if self._store.commits_since_checkpoint >= CHECKPOINT_EVERY:
-                self._store.checkpoint()
+            try:
+                self._run_group()
+                if self._store.commits_since_checkpoint >= CHECKPOINT_EVERY:
+                    self._store.checkpoint()
+            except Exception:  # e.g. the disk is full: the work stays in SQLite for a restart
+                self._uncommitted.clear()
+                self._history.clear()
+                log.exception("devhost internal error: a group of episodes was not committed")
             await asyncio.sleep(0)
 
     def _schedule_idle_checkpoint(self) -> None:
@@ -538,7 +543,12 @@ class Engine:
         episodes = 0
         with self._store.transaction():
             while self._results:
-                self._record_activity_result(*self._results.popleft())
+                work, event = self._results.popleft()
+                try:
+                    with self._store.transaction():
+                        self._record_activity_result(work, event)
+                except Exception:  # the work item stays: the activity runs again after a restart
+                    log.exception("devhost internal error recording activity %s", work.id)
             while self._ready and episodes < GROUP_COMMIT_EPISODES:
                 instance_id = self._ready.popleft()
                 self._ready_set.discard(instance_id)

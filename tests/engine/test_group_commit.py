@@ -1,6 +1,7 @@
 """Group commit: many episodes under one COMMIT, each in a savepoint that can roll back alone."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,5 +71,38 @@ async def test_a_failing_episode_loses_nothing_and_spares_its_group(
     try:
         status = await engine.wait_for(ids[1], ended)
         assert (status["runtimeStatus"], status["output"]) == ("Completed", 6)
+    finally:
+        await engine.stop()
+
+
+async def test_an_activity_result_that_cannot_be_recorded_keeps_its_work_item(
+    tmp_path: Path, patterns_app: AppIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dispatcher survives; the result's work item stays, so a restart runs it again."""
+    options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "state.sqlite")
+    original = Engine._record_activity_result
+
+    def fail_for_bad(self: Engine, work: Any, event: dict[str, Any]) -> None:
+        original(self, work, event)
+        if work.instance_id == "bad":
+            raise RuntimeError("injected internal error")
+
+    monkeypatch.setattr(Engine, "_record_activity_result", fail_for_bad)
+    engine = Engine(patterns_app, options)
+    await engine.start()
+    try:
+        await run(engine, "FanOutFanIn", 1, instance_id="bad")
+        await run(engine, "FanOutFanIn", 2, instance_id="good")
+        assert (await engine.wait_for("good", ended))["output"] == 2
+        assert engine.get_status("bad")["runtimeStatus"] == "Running"
+        assert [a.instance_id for a in engine.store.all_activities()] == ["bad"]
+    finally:
+        await engine.stop()
+    monkeypatch.undo()
+
+    engine = Engine(patterns_app, options)
+    await engine.start()
+    try:
+        assert (await engine.wait_for("bad", ended))["output"] == 0
     finally:
         await engine.stop()
