@@ -14,7 +14,7 @@ import pytest
 from azure.storage.blob.aio import BlobServiceClient
 from playwright.async_api import Page, Request, expect
 
-from tests.e2e.conftest import AppApi
+from tests.e2e.conftest import WEBHOOKS, AppApi
 from tests.support.devhost_process import DevhostProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -73,6 +73,37 @@ async def test_the_page_follows_a_running_instance_until_it_ends(
     await expect(page.locator("#runtime-status")).to_have_text("Completed")
     await expect(page.locator("#custom-status")).to_contain_text(CONFIRMED)
     await expect(page.locator("#output")).to_have_text("true")
+    await expect(page.locator("body")).to_have_attribute("data-stopped", "true")
+
+
+async def test_a_terminated_instance_stops_the_polling_too(
+    api: AppApi, page: Page, instance_id: str
+) -> None:
+    await api.start_ok("ReserveTicket", OPEN_OFFER, instance_id=instance_id)
+    await page.goto(monitor_url(api, instance_id))
+    await expect(page.locator("#runtime-status")).to_have_text("Running")
+
+    terminate = f"{WEBHOOKS}/instances/{quote(instance_id, safe='')}/terminate?reason=not+needed"
+    assert (await api.request("POST", terminate)).status == 202
+
+    await expect(page.locator("#runtime-status")).to_have_text("Terminated")
+    await expect(page.locator("#output")).to_have_text('"not needed"')
+    await expect(page.locator("#message")).to_contain_text("has ended: Terminated")
+    await expect(page.locator("body")).to_have_attribute("data-stopped", "true")
+
+
+async def test_a_failed_instance_shows_why_and_stops_the_polling(
+    api: AppApi, page: Page, instance_id: str
+) -> None:
+    # The app's starter refuses a bad choice (400); the built-in API starts it, and it fails.
+    start = f"{WEBHOOKS}/orchestrators/CityRecommender/{instance_id}"
+    assert (await api.request("POST", start, data='"7"')).status == 202
+    assert (await api.wait(instance_id))["runtimeStatus"] == "Failed"
+
+    await page.goto(monitor_url(api, instance_id))
+
+    await expect(page.locator("#runtime-status")).to_have_text("Failed")
+    await expect(page.locator("#output")).to_contain_text("must be the choice 1, 2 or 3")
     await expect(page.locator("body")).to_have_attribute("data-stopped", "true")
 
 
