@@ -13,6 +13,7 @@ attempt, at the moment the SDK processes that failure or timer. To keep that ord
 episode delivers at most one retry-related event, and only as its first new event."""
 
 import asyncio
+import collections
 import functools
 import heapq
 import json
@@ -661,13 +662,20 @@ class Engine:
             instance.last_updated_time = now
             self._append_history(instance_id, episode.events)
             store.put_instance(instance)
+        if len(batch) + len(stale) < len(messages):
+            # Messages left behind a retry-related event: they get an episode of their own.
+            episode.after_commit.append(functools.partial(self._mark_ready, instance_id))
         self._uncommitted.append(episode)
         self.stats.record(time.perf_counter() - episode_started, sdk_seconds, len(episode.events))
 
     def _select_batch(
         self, instance: InstanceRow, messages: list[Any]
     ) -> tuple[list[Any], list[int]]:
-        """New events for this episode, and stale messages (old executions, cancelled tasks)."""
+        """New events for this episode, and stale messages (old executions, cancelled tasks).
+
+        Like the extension, an episode takes every pending message of the instance (all raised
+        events at once), except that a retry-related event must come first in its episode: the
+        batch stops before a second one, and the instance is queued again for the rest."""
         pending = instance.engine_state["pending"]
         batch: list[Any] = []
         stale: list[int] = []
@@ -676,12 +684,6 @@ class Engine:
                 stale.append(message.id)
                 continue
             kind = message.event["EventType"]
-            # One raised event per episode: if the orchestrator continues as new, the events it
-            # never saw are still in the inbox and carry over to the new execution.
-            if kind == EventType.EVENT_RAISED and any(
-                m.event["EventType"] == EventType.EVENT_RAISED for m in batch
-            ):
-                break
             key_name = _COMPLETION_KEYS.get(kind)
             if key_name is not None:
                 task = pending.get(str(message.event.get(key_name)))
@@ -794,7 +796,7 @@ class Engine:
         if not state.get("isDone"):
             return
         if continue_as_new is not None:
-            self._continue_as_new(episode, continue_as_new)
+            self._continue_as_new(episode, continue_as_new, actions)
             return
         if any(task["kind"] == "timer" for task in pending.values()):
             # The Durable Task Framework keeps an instance Running until every timer it created
@@ -976,10 +978,36 @@ class Engine:
         )
         episode.after_commit.append(functools.partial(self._mark_ready, child_id))
 
-    def _continue_as_new(self, episode: _Episode, action: dict[str, Any]) -> None:
-        """Start a fresh execution with the new input; raised events not yet consumed carry over."""
+    def _continue_as_new(
+        self, episode: _Episode, action: dict[str, Any], actions: list[dict[str, Any]]
+    ) -> None:
+        """Start a fresh execution with the new input.
+
+        Raised events the orchestrator has not consumed are dropped, as on Azure: the extension's
+        out-of-proc shim calls ``ContinueAsNew(input)`` without ``preserveUnprocessedEvents`` and
+        the Python SDK cannot ask for it. devhost says so in a WARNING instead of hiding the loss.
+        Events raised after this episode commits reach the new execution, as there."""
         instance = episode.instance
         store = self._store
+        dropped = _unconsumed_events(
+            [*store.load_history(instance.instance_id), *episode.events], actions
+        )
+        leftovers = store.visible_messages(instance.instance_id, "9999")
+        dropped.extend(
+            m.event.get("Name") or "?"
+            for m in leftovers
+            if m.event["EventType"] == EventType.EVENT_RAISED
+        )
+        if dropped:
+            log.warning(
+                "Instance %s continued as new with %d unprocessed event(s) %s: they are DROPPED, "
+                "as on Azure (the Python SDK's continue_as_new does not preserve unprocessed "
+                "events). Wait for every event before continue_as_new, or pass them in its input.",
+                instance.instance_id,
+                len(dropped),
+                ", ".join(repr(name) for name in dropped),
+            )
+        store.delete_messages([m.id for m in leftovers])
         store.delete_execution_timers(instance.instance_id)
         store.delete_instance_activities(instance.instance_id)
         store.clear_history(instance.instance_id)
@@ -1003,14 +1031,7 @@ class Engine:
             },
             ParentInstance=None,
         )
-        # ExecutionStarted must come before any carried-over event: give it the lowest inbox id
-        # by re-queueing the remaining messages behind it.
-        leftovers = store.visible_messages(instance.instance_id, "9999")
-        store.delete_messages([m.id for m in leftovers])
         store.add_message(instance.instance_id, started, instance.execution_id)
-        for message in leftovers:
-            if message.execution_id is None:
-                store.add_message(instance.instance_id, message.event)
         episode.after_commit.append(functools.partial(self._mark_ready, instance.instance_id))
 
     def _fail(self, episode: _Episode, error: str) -> None:
@@ -1143,6 +1164,20 @@ class Engine:
         if state is not None and state[0] in ACTIVE_STATUSES and state[1] == work.execution_id:
             store.add_message(work.instance_id, event, work.execution_id)
             self._mark_ready(work.instance_id)
+
+
+def _unconsumed_events(events: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[str]:
+    """Names of raised events delivered to this execution but never waited for (the SDK hands
+    each wait the oldest event of its name, so the unconsumed ones are the latest of each)."""
+    delivered = collections.Counter(
+        event.get("Name") for event in events if event["EventType"] == EventType.EVENT_RAISED
+    )
+    waited = collections.Counter(
+        leaf.action.get("externalEventName")
+        for leaf in new_leaves(actions, 0)
+        if leaf.kind == ActionType.WAIT_FOR_EXTERNAL_EVENT
+    )
+    return sorted((delivered - waited).elements())
 
 
 def _default_log_invocation(**fields: Any) -> None:

@@ -9,6 +9,7 @@ orchestrator publishes as custom status. Expected values are spelled out literal
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -27,6 +28,10 @@ CONFIRMED = {"message": "Thank you for confirming your booking."}
 DECLINED = {"message": "You declined the booking. The discount offer has been withdrawn."}
 TIMED_OUT = {"message": "The booking was not confirmed on time. Please try again."}
 SAMPLE_STATUS = {"nextActions": ["A", "B", "C"], "foo": 2}
+RECOMMENDED_FOR_1 = {
+    "recommendedCities": ["Tokyo", "Seattle"],
+    "recommendedSeasons": ["Spring", "Summer"],
+}
 
 
 async def our_status(api: AppApi, instance_id: str) -> dict[str, Any]:
@@ -158,6 +163,33 @@ async def test_city_recommender_rejects_an_unrecommended_city_and_waits_again(
     status = await api.wait(instance_id)
     assert status["runtimeStatus"] == "Completed"
     assert status["output"]["selectedCity"] == "Seattle"
+
+
+@pytest.mark.parametrize(
+    "selections",
+    [["Paris", "Seattle"], ["Seattle"] * 20],
+    ids=["a wrong city and a right one", "twenty at once"],
+)
+async def test_city_recommender_takes_selections_sent_at_the_same_moment(
+    api: AppApi, selections: list[str]
+) -> None:
+    """Concurrent events to one waiting instance all reach it (devhost once stranded them)."""
+    ids = [await api.start_ok("CityRecommender", 1) for _ in range(10)]
+    for instance_id in ids:
+        await api.wait(instance_id, ("Running",), custom_status=RECOMMENDED_FOR_1)
+    replies = await asyncio.gather(
+        *(
+            api.raise_event(instance_id, "CitySelected", city)
+            for instance_id in ids
+            for city in selections
+        )
+    )
+    # An event that arrives after the instance completed is refused with 410, as on Azure.
+    assert {reply.status for reply in replies} <= {202, 410}
+    for instance_id in ids:
+        status = await api.wait(instance_id)
+        assert status["runtimeStatus"] == "Completed", status
+        assert status["output"]["selectedCity"] == "Seattle"
 
 
 @pytest.mark.parametrize("choice", [7, 0, "12", 1.0, True, None, {"choice": 1}])

@@ -132,12 +132,13 @@ async def test_sub_orchestrations_and_a_failing_child(patterns: AppApi, instance
     assert (child["name"], child["runtimeStatus"]) == ("Child", "Completed")
 
 
-async def test_continue_as_new_carries_events_over(
+async def test_continue_as_new_takes_each_later_event(
     patterns: AppApi, client: df.DurableOrchestrationClient
 ) -> None:
     instance_id = await start(patterns, "Counter")
-    await patterns.wait(instance_id, ("Running",))
-    for value in ("a", "b", "c"):  # faster than the instance restarts: later ones carry over
+    for n, value in enumerate(("a", "b", "c")):
+        # One at a time: an event not consumed before continue_as_new is dropped, as on Azure.
+        await patterns.wait(instance_id, ("Running",), custom_status={"n": n})
         await client.raise_event(instance_id, "Add", value)
     status = await patterns.wait(instance_id)
     # The SDK client double-encodes event data, so each value arrives as JSON text.

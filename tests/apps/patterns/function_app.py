@@ -119,10 +119,20 @@ def Counter(context: df.DurableOrchestrationContext) -> Any:
     state = context.get_input() or {"n": 0, "added": []}
     if state["n"] >= 3:
         return state
+    context.set_custom_status({"n": state["n"]})
     added = yield context.wait_for_external_event("Add")
     state = {"n": state["n"] + 1, "added": [*state["added"], added]}
     context.continue_as_new(state)
     return None
+
+
+@app.orchestration_trigger(context_name="context")
+def Collector(context: df.DurableOrchestrationContext) -> Any:
+    """Waits for ``count`` "Item" events, one wait after another, and returns them in order."""
+    items = []
+    for _ in range(context.get_input()):
+        items.append((yield context.wait_for_external_event("Item")))
+    return items
 
 
 @app.orchestration_trigger(context_name="context")
