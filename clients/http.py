@@ -8,6 +8,7 @@ exception into a generic 500 (logged with its traceback, never sent to the calle
 import functools
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec
 
@@ -51,9 +52,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is out of range for a JSON number (a double)")
+    return value
+
+
 def parse_json_text(text: str) -> Any:
-    """Strict JSON: Python's ``json`` also accepts NaN and Infinity, which JSON does not."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """Strict JSON. Python's ``json`` also accepts NaN, Infinity, numbers that overflow to
+    ``inf`` (``1e999``) and lone UTF-16 surrogates (``"\\ud800"``); none of them can be sent on
+    as JSON or stored as text, so each is refused here, where the caller can still be told."""
+    value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone UTF-16 surrogate, which is not Unicode") from None
+    return value
 
 
 def read_json_body(req: func.HttpRequest) -> Any:
@@ -68,6 +83,10 @@ def read_json_body(req: func.HttpRequest) -> Any:
     except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise ApiError(
             400, "invalid_json", f"The request body is not valid JSON: {error}"
+        ) from None
+    except RecursionError:
+        raise ApiError(
+            400, "invalid_json", "The request body is not valid JSON: it is nested too deeply."
         ) from None
 
 

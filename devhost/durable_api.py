@@ -31,6 +31,7 @@ from devhost.errors import (
     InvalidInstanceId,
     UnknownOrchestrator,
 )
+from devhost.json_text import check_json_text
 
 log = logging.getLogger("devhost.durable_api")
 
@@ -139,12 +140,12 @@ def body_json_text(text: str) -> str | None:
     The extension stores the body's JSON token without decoding it further. The SDK posts
     ``json=<JSON text>``, so its token is a JSON *string* holding JSON text, which the SDK's
     ``get_input()`` decodes once more; a curl caller posting ``{"a": 1}`` stores the object
-    itself. Raises ValueError for a body that is not JSON.
+    itself. Raises ValueError (``InvalidJson``) for a body that is not JSON the host can keep:
+    NaN, Infinity, numbers beyond a double and lone surrogates are refused (devhost/json_text.py).
     """
     if not text.strip():
         return None
-    json.loads(text)
-    return text
+    return check_json_text(text)
 
 
 def parse_bool(value: str | None) -> bool | None:

@@ -18,6 +18,7 @@ import functools
 import heapq
 import json
 import logging
+import sqlite3
 import time
 import traceback
 import unicodedata
@@ -558,13 +559,49 @@ class Engine:
                 try:
                     with self._store.transaction():  # a savepoint: one bad episode rolls back alone
                         self._run_episode(instance_id)
-                except Exception:
+                except Exception as error:
                     del self._uncommitted[mark:]  # no effects for what was rolled back
                     self._history.pop(instance_id, None)  # the cache may hold rolled-back events
-                    log.exception("devhost internal error while running instance %s", instance_id)
+                    self._fail_unrecordable(instance_id, error)
         committed, self._uncommitted = self._uncommitted, []
         for episode in committed:
             self._after_commit(episode)
+
+    def _fail_unrecordable(self, instance_id: str, error: Exception) -> None:
+        """An episode that cannot be recorded fails its instance instead of looping forever.
+
+        The same messages would fail the same way in every later episode (a value that cannot be
+        stored, a devhost bug), so the instance ends Failed with the reason, and its inbox goes
+        with it. A database that cannot be written at all (disk full, I/O error) is no fault of
+        the instance: its work stays in SQLite and runs again after a restart."""
+        if isinstance(error, sqlite3.OperationalError):
+            log.exception(
+                "devhost could not write instance %s; it runs again after a restart", instance_id
+            )
+            return
+        reason = (
+            (
+                f"devhost could not record an episode of this instance "
+                f"({type(error).__name__}: {error})"
+            )
+            .encode("utf-8", "backslashreplace")
+            .decode("utf-8")
+        )
+        log.error("Instance %s failed: %s", instance_id, reason, exc_info=error)
+        try:
+            with self._store.transaction():
+                instance = self._store.get_instance(instance_id)
+                if instance is None or instance.ended:
+                    return
+                episode = _Episode(self, instance, self._now())
+                self._finish(episode, "Failed", _compact(reason), failure_reason=reason)
+                self._append_history(instance_id, episode.events)
+                self._store.put_instance(instance)
+        except Exception:
+            self._history.pop(instance_id, None)
+            log.exception("devhost could not record the failure of instance %s", instance_id)
+            return
+        self._uncommitted.append(episode)
 
     async def _timer_loop(self) -> None:
         while True:

@@ -11,6 +11,7 @@ id in use by a Pending/Running/Suspended instance is refused with 409, an ended 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,19 @@ OFFER = {
 }
 # Malformed for Json.NET too (it accepts single quotes, trailing commas and NaN; the app does not).
 MALFORMED = [b'{"userId": ', b"definitely not json", b"\xff\xfe not UTF-8"]
+# JSON to Python's parser, but nothing a host can keep: written back as bare NaN/Infinity (not
+# JSON) or, for a lone surrogate, not storable as UTF-8 at all (it once wedged the instance).
+UNKEEPABLE = [
+    b"NaN",
+    b'{"userId": Infinity}',
+    b"[-Infinity]",
+    b"1e999",
+    b'"\\ud800"',
+    b'{"userId": "x\\udfff"}',
+    b"[" * 5_000 + b"]" * 5_000,
+]
+# The same, as the SDK's client sends them: a JSON string holding the JSON text.
+UNKEEPABLE_FROM_SDK = [json.dumps(json.dumps(v)).encode() for v in (float("nan"), "\ud800")]
 
 # (id, the rule it breaks): the extension's rules, and ours for new ids (no outer whitespace).
 BAD_IDS = [
@@ -115,7 +129,7 @@ async def test_an_event_to_an_ended_instance_is_410_and_changes_nothing(
 # -- malformed JSON: 400 -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", MALFORMED)
+@pytest.mark.parametrize("body", MALFORMED + UNKEEPABLE)
 async def test_a_start_body_that_is_not_json_is_400_and_starts_nothing(
     api: AppApi, instance_id: str, body: bytes
 ) -> None:
@@ -133,7 +147,7 @@ async def test_a_start_body_that_is_not_json_is_400_and_starts_nothing(
     assert await api.builtin_instances(instance_id) == []
 
 
-@pytest.mark.parametrize("body", MALFORMED)
+@pytest.mark.parametrize("body", MALFORMED + UNKEEPABLE)
 async def test_an_event_body_that_is_not_json_is_400_and_loses_nothing(
     api: AppApi, instance_id: str, body: bytes
 ) -> None:
@@ -154,6 +168,23 @@ async def test_an_event_body_that_is_not_json_is_400_and_loses_nothing(
     assert (await api.raise_event(instance_id, "BookingConfirmed", True)).status == 202
     final = await api.wait(instance_id)
     assert (final["runtimeStatus"], final["output"]) == ("Completed", True)
+
+
+@pytest.mark.parametrize("body", UNKEEPABLE_FROM_SDK, ids=["nan", "lone-surrogate"])
+async def test_the_webhooks_refuse_unkeepable_json_inside_the_sdks_json_string(
+    api: AppApi, instance_id: str, body: bytes
+) -> None:
+    reply = await api.request(
+        "POST", f"{WEBHOOKS}/orchestrators/ReserveTicket/{instance_id}", data=body
+    )
+    assert assert_host_error(reply, 400) == "Invalid JSON content"
+    assert await api.builtin_instances(instance_id) == []
+
+    waiting = await open_offer(api, instance_id)
+    hook = webhook(instance_id, "raiseEvent", "BookingConfirmed")
+    reply = await api.request("POST", hook, data=body, headers=JSON)
+    assert assert_host_error(reply, 400) == "Invalid JSON content"
+    assert await api.wait(instance_id, ("Running",)) == waiting
 
 
 # -- duplicate instance id: 409 while in use, replaced once ended ------------------------------

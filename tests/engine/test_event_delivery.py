@@ -100,3 +100,24 @@ async def test_continue_as_new_drops_unconsumed_events_and_says_so(
     await engine.raise_event(instance_id, "Add", json.dumps("c"))
     status = await engine.wait_for(instance_id, ended)
     assert status["output"] == {"n": 3, "added": ["a", "b", "c"]}
+
+
+async def test_a_payload_that_cannot_be_stored_fails_its_instance_once_and_clearly(
+    engine: Engine,
+) -> None:
+    """A lone surrogate past the HTTP layer's check (which answers 400) reaches the orchestrator,
+    whose output then cannot be stored as UTF-8: the instance fails with the reason instead of
+    rolling back every episode forever, and the others in its group are untouched."""
+    poisoned = await run(engine, "Collector", 1)
+    healthy = await run(engine, "Collector", 1)
+    for instance_id in (poisoned, healthy):
+        await engine.wait_for(instance_id, lambda s: s["runtimeStatus"] == "Running")
+    await engine.raise_event(poisoned, "Item", json.dumps("\ud800"))
+    await engine.raise_event(healthy, "Item", json.dumps("fine"))
+    status = await engine.wait_for(poisoned, ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert "devhost could not record an episode of this instance" in status["output"]
+    assert "surrogates not allowed" in status["output"]
+    assert (await engine.wait_for(healthy, ended))["output"] == ["fine"]
+    assert engine.store is not None
+    assert poisoned not in engine.store.instances_with_messages()

@@ -38,13 +38,37 @@ def test_invalid_instance_ids(instance_id):
 
 @pytest.mark.parametrize(
     ("body", "expected"),
-    [(b"", None), (b" \n", None), (b"null", None), (b"1", 1), ('"é"'.encode(), "é")],
+    [
+        (b"", None),
+        (b" \n", None),
+        (b"null", None),
+        (b"1", 1),
+        ('"é"'.encode(), "é"),
+        (b'"\\ud83d\\ude00"', "\U0001f600"),  # a surrogate pair is one character
+        (b"1e308", 1e308),
+    ],
 )
 def test_read_json_body(body, expected):
     assert read_json_body(http_request("POST", "/x", body=body)) == expected
 
 
-@pytest.mark.parametrize("body", [b"{", b"\xff", b"Infinity", b"-Infinity", b"NaN", b"'a'"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"\xff",
+        b"Infinity",
+        b"-Infinity",
+        b"NaN",
+        b"'a'",
+        b"1e999",
+        b"[-1E400]",
+        b'"\\ud800"',
+        b'{"a": ["x\\udc00"]}',
+        b'{"\\ud800": 1}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
 def test_read_json_body_refuses_what_is_not_json(body):
     with pytest.raises(ApiError) as raised:
         read_json_body(http_request("POST", "/x", body=body))
