@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from devhost.errors import UnsupportedBinding
+from devhost.errors import StartupError
 from devhost.loader import AppLoadError
 from devhost.options import HostOptions
 
@@ -84,24 +84,41 @@ def options_from(args: argparse.Namespace) -> HostOptions:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+QUIET_LOGGERS = ("azure",)
+"""Libraries whose INFO lines would drown the host's own: the Azure SDK logs every storage
+request with its headers (848 lines for three fan-out runs). WARNING unless ``--verbose``."""
+
+
+def configure_logging(verbose: bool) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.INFO,
         format="[%(asctime)s] %(message)s",
         stream=sys.stderr,
+        force=True,
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
     options = options_from(args)
     from devhost.server import run
 
     try:
         asyncio.run(run(options))
-    except (AppLoadError, UnsupportedBinding) as exc:
+    except AppLoadError as exc:
         print(f"devhost: cannot start the app: {exc}", file=sys.stderr)
+        return 1
+    except StartupError as exc:
+        print(f"devhost: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"devhost: cannot listen on {options.host}:{options.port}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # a Ctrl+C during start-up, before the signal handlers are set
+        return 130
     return 0
 
 

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from devhost.errors import StartupError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEV_ACCOUNT_NAME = "devstoreaccount1"
@@ -39,7 +41,7 @@ LOCALHOST = "127.0.0.1"
 _LISTENING_LINE = re.compile(rb"successfully listens on https?://[^\s:]+:(\d+)")
 
 
-class AzuriteError(RuntimeError):
+class AzuriteError(StartupError):
     """Azurite could not be found, started or stopped; the message says what to do."""
 
 

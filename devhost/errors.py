@@ -39,5 +39,19 @@ class InvalidOperation(DevhostError):
     status = 400
 
 
-class UnsupportedBinding(Exception):
+class StartupError(Exception):
+    """devhost cannot start; the message alone (one line, no traceback) tells the user what to do.
+
+    The CLI catches this base once and exits non-zero."""
+
+
+class UnsupportedBinding(StartupError):
     """The app uses a binding devhost cannot honour; raised at start-up, naming both."""
+
+
+class StateFileLocked(StartupError):
+    """Another devhost process has the state file open."""
+
+
+class StateFileUnusable(StartupError):
+    """The state file is not a devhost state file, is damaged, or has a schema we cannot read."""

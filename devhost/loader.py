@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from devhost.errors import UnsupportedBinding
+from devhost.errors import StartupError, UnsupportedBinding
 
 log = logging.getLogger("devhost.loader")
 
@@ -40,7 +40,7 @@ DURABLE_CLIENT = "durableClient"
 _SETTING_REF = re.compile(r"%([^%]+)%")
 
 
-class AppLoadError(Exception):
+class AppLoadError(StartupError):
     """The app directory cannot be loaded (missing file, bad JSON, import error, bad settings)."""
 
 

@@ -6,8 +6,11 @@ point restarts from a consistent state: completed activity results and raised ev
 until the episode that consumes them commits, and activity work rows are deleted only in the same
 transaction that records their result (activities therefore run at least once, never zero times).
 
-One host process owns a state file at a time: ``open`` takes an exclusive ``flock`` on a lock file
-beside it, which the OS releases if the process dies, so a restarted host takes over at once.
+One host process owns a state file at a time: ``Store`` takes an exclusive ``flock`` on the
+database file itself (not on a lock file beside it, which a hard link or a deleted lock file would
+get around), and the OS releases it if the process dies, so a restarted host takes over at once.
+Opening refuses, with one line saying what to do, a file that is empty, not SQLite, damaged
+(``PRAGMA quick_check``) or written with another schema version.
 """
 
 import fcntl
@@ -19,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from devhost.errors import StateFileLocked, StateFileUnusable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -64,12 +69,14 @@ CREATE TABLE IF NOT EXISTS activities (
 CREATE INDEX IF NOT EXISTS activities_by_instance ON activities (instance_id);
 """
 
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of the state files this devhost writes. Version 1 (devhost before
+versions were recorded: ``user_version`` 0 with our tables) has the same tables, so it is
+upgraded in place."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+
 ACTIVE_STATUSES = ("Pending", "Running", "Suspended")
 ENDED_STATUSES = ("Completed", "Failed", "Terminated")
-
-
-class StateFileLocked(RuntimeError):
-    """Another devhost process is using this state file."""
 
 
 @dataclass
@@ -119,6 +126,83 @@ _INSTANCE_COLUMNS = (
 )
 
 
+def _open_locked(path: Path) -> int:
+    """Create (0600) or open the state file and hold an exclusive ``flock`` on it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size == 0:
+        raise StateFileUnusable(
+            f"the state file {path} is empty (0 bytes), so it holds no devhost state: "
+            "delete it, or pass another --state."
+        )
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StateFileLocked(
+            f"the state file {path} is in use by another devhost process: stop that one, "
+            "or pass another --state (or --in-memory)."
+        ) from None
+    header = os.pread(fd, len(SQLITE_HEADER), 0)
+    if header and header != SQLITE_HEADER:
+        os.close(fd)
+        raise StateFileUnusable(
+            f"the state file {path} is not a SQLite database: pass another --state "
+            "(devhost never overwrites a file it did not write)."
+        )
+    return fd
+
+
+def _open_database(path: Path) -> sqlite3.Connection:
+    """Connect, check integrity and schema version, create the tables of a new file."""
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            first = (problems[0].splitlines() or ["?"])[0].strip()
+            raise StateFileUnusable(
+                f"the state file {path} is damaged (PRAGMA quick_check: {first[:200]}): move it "
+                "away and start again, or pass another --state."
+            )
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if version > SCHEMA_VERSION:
+            raise StateFileUnusable(
+                f"the state file {path} was written by a newer devhost (schema {version}; this "
+                f"one reads up to {SCHEMA_VERSION}): use that devhost, or pass another --state."
+            )
+        if version == 0 and has_tables and not _is_v1(db):
+            raise StateFileUnusable(
+                f"the state file {path} is a SQLite database that devhost did not write: "
+                "pass another --state (devhost never overwrites a file it did not write)."
+            )
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL survives a killed process (only an OS crash can lose the last commits).
+        db.execute("PRAGMA synchronous=NORMAL")
+        # No automatic checkpoint inside a COMMIT: it would land on whichever episode happens to
+        # cross 1,000 WAL pages (a 5-9 ms outlier in wake latency). The engine calls checkpoint()
+        # when it goes idle, and every CHECKPOINT_EVERY commits under load.
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.executescript(SCHEMA)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except sqlite3.DatabaseError as error:
+        db.close()
+        raise StateFileUnusable(
+            f"the state file {path} cannot be read as a database ({error}): move it away, "
+            "or pass another --state."
+        ) from None
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _is_v1(db: sqlite3.Connection) -> bool:
+    """A state file of devhost before schema versions: exactly our four tables."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return {"instances", "history", "inbox", "activities"} <= names
+
+
 def _instance(row: tuple[Any, ...]) -> InstanceRow:
     *fields, engine_state = row
     return InstanceRow(*fields, engine_state=json.loads(engine_state))
@@ -132,29 +216,22 @@ class Store:
         self._lock_file: int | None = None
         if path is None:
             self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            self.db.executescript(SCHEMA)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_file = os.open(str(path) + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+            self._lock_file = _open_locked(path)
             try:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as error:
+                self.db = _open_database(path)
+            except BaseException:
                 os.close(self._lock_file)
-                raise StateFileLocked(f"{path} is in use by another devhost process") from error
-            self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL survives a killed process (only an OS crash can lose the last commits).
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            # No automatic checkpoint inside a COMMIT: it would land on whichever episode happens
-            # to cross 1,000 WAL pages (a 5-9 ms outlier in wake latency). The engine calls
-            # checkpoint() when it goes idle, and every CHECKPOINT_EVERY commits under load.
-            self.db.execute("PRAGMA wal_autocheckpoint=0")
-        self.db.executescript(SCHEMA)
+                raise
         self._depth = 0
         self.commits_since_checkpoint = 0
 
     def close(self) -> None:
         self.db.close()
         if self._lock_file is not None:
+            # Only after the connection is closed: closing any descriptor of the file drops the
+            # process's POSIX locks on it, SQLite's included.
             os.close(self._lock_file)
             self._lock_file = None
 

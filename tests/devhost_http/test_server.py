@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +161,16 @@ def test_cli_refuses_an_unsupported_app_with_a_message(capsys: pytest.CaptureFix
     assert "'Counter'" in err
     assert "'entityTrigger'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_the_azure_sdks_request_logs_are_for_verbose_only(verbose: bool) -> None:
+    policy = logging.getLogger("azure.core.pipeline.policies.http_logging_policy")
+    saved = {name: logging.getLogger(name).level for name in ("", *cli.QUIET_LOGGERS)}
+    try:
+        cli.configure_logging(verbose)
+        assert policy.isEnabledFor(logging.INFO) is verbose
+        assert logging.getLogger("devhost.engine").isEnabledFor(logging.INFO)
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

@@ -7,6 +7,7 @@ import pytest
 
 from devhost import errors
 from devhost.engine import Engine
+from devhost.errors import StateFileLocked
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
 
@@ -102,8 +103,6 @@ async def test_a_state_file_is_owned_by_one_host_at_a_time(
     first = Engine(patterns_app, options)
     await first.start()
     try:
-        from devhost.store import StateFileLocked
-
         with pytest.raises(StateFileLocked):
             await Engine(patterns_app, options).start()
     finally:

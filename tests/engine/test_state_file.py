@@ -1,0 +1,156 @@
+"""The state file: owned by one host at a time (however it is reached), created private, and
+never silently replaced when it is empty, foreign or damaged. The CLI reports each case in one
+line and exits non-zero."""
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devhost.errors import StateFileLocked, StateFileUnusable
+from devhost.store import SCHEMA_VERSION, Store
+from tests.support.devhost_process import ROOT, DevhostProcess
+
+from .conftest import PATTERNS_APP
+
+
+def test_a_new_state_file_is_private_and_versioned(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    Store(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_hard_link_to_a_state_file_in_use_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    first = Store(path)
+    try:
+        os.link(path, tmp_path / "alias.sqlite")
+        with pytest.raises(StateFileLocked):
+            Store(tmp_path / "alias.sqlite")
+        with pytest.raises(StateFileLocked):
+            Store(path)
+    finally:
+        first.close()
+    Store(tmp_path / "alias.sqlite").close()  # free again once the first host is gone
+
+
+def test_deleting_files_beside_the_state_file_does_not_unlock_it(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    first = Store(path)
+    try:
+        for other in tmp_path.iterdir():
+            if other != path:
+                other.unlink()
+        with pytest.raises(StateFileLocked):
+            Store(path)
+    finally:
+        first.close()
+
+
+def make_damaged(path: Path) -> None:
+    """A real devhost state file with a torn page in the middle of its instances table."""
+    store = Store(path)
+    with store.transaction():
+        for n in range(2000):
+            store.db.execute(
+                "INSERT INTO history (instance_id, position, event) VALUES (?, ?, ?)",
+                (f"i{n}", 0, "x" * 200),
+            )
+    store.checkpoint()
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[page * 5 : page * 5 + 200] = os.urandom(200)
+    path.write_bytes(bytes(data))
+
+
+def make_newer(path: Path) -> None:
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+
+
+def make_foreign(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER)")
+
+
+UNUSABLE = {
+    "empty": (lambda p: p.write_bytes(b""), "is empty (0 bytes)"),
+    "not sqlite": (lambda p: p.write_text("hello, I am a text file\n"), "is not a SQLite database"),
+    "damaged": (make_damaged, "damaged"),
+    "newer schema": (make_newer, "written by a newer devhost"),
+    "another app's database": (make_foreign, "devhost did not write"),
+}
+
+
+@pytest.mark.parametrize("case", UNUSABLE, ids=list(UNUSABLE))
+def test_an_unusable_state_file_is_reported_and_left_as_it_was(tmp_path: Path, case: str) -> None:
+    make, words = UNUSABLE[case]
+    path = tmp_path / "state.sqlite"
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(StateFileUnusable) as raised:
+        Store(path)
+    assert words in str(raised.value) and str(path) in str(raised.value)
+    assert path.read_bytes() == before
+
+
+def test_a_state_file_from_before_schema_versions_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    store = Store(path)
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO history (instance_id, position, event) VALUES ('kept', 0, '{}')"
+        )
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version=0")
+    store = Store(path)
+    try:
+        assert store.load_history("kept") == [{}]
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        store.close()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "devhost", "--app-dir", str(PATTERNS_APP), "--port", "0",
+         "--no-azurite", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["empty", "not sqlite", "damaged"])
+def test_the_cli_names_an_unusable_state_file_in_one_line(tmp_path: Path, case: str) -> None:
+    make, words = UNUSABLE[case]
+    path = tmp_path / "state.sqlite"
+    make(path)
+    result = run_cli("--state", str(path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("devhost: the state file ") and words in lines[0]
+
+
+def test_a_second_devhost_on_the_same_state_file_says_so_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    first = DevhostProcess(PATTERNS_APP, path, extra_args=("--no-azurite",)).start()
+    try:
+        result = run_cli("--state", str(path))
+    finally:
+        assert first.stop() == 0
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"devhost: the state file {path} is in use by another devhost process: stop that one, "
+        "or pass another --state (or --in-memory)."
+    ]
