@@ -25,7 +25,6 @@ import unicodedata
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +48,7 @@ from devhost.history import (
 )
 from devhost.options import HostOptions
 from devhost.store import ACTIVE_STATUSES, ENDED_STATUSES, ActivityRow, InstanceRow, Store
+from devhost.worker_threads import DaemonThreadPool
 
 log = logging.getLogger("devhost.engine")
 
@@ -196,7 +196,7 @@ class Engine:
         self._activity_tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         # Synchronous activities run in a pool, as the Python worker runs sync functions.
-        self._executor = ThreadPoolExecutor(options.activity_workers, "devhost-activity")
+        self._executor = DaemonThreadPool(options.activity_workers, "devhost-activity")
         self.stats = EngineStats()
         # Called with the instance id as each episode starts (benchmarks measure wake latency).
         self.episode_listeners: list[Callable[[str], None]] = []
@@ -1140,7 +1140,9 @@ class Engine:
         if work is None:
             return
         function = self.app.activities[work.name]
-        started = time.perf_counter()
+        # The logged Duration is the function's run time: for a sync function it starts when a
+        # pool thread picks it up, not when it was queued behind busy threads.
+        started = [time.perf_counter()]
         try:
             value = (
                 ActivityTriggerConverter.decode(
@@ -1151,10 +1153,16 @@ class Engine:
             )
             call = functools.partial(function.func, **{function.input_param: value})
             if function.is_async:
+                started[0] = time.perf_counter()
                 result = await call()
             else:
+
+                def run_in_thread() -> Any:
+                    started[0] = time.perf_counter()
+                    return call()
+
                 loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(self._executor, call)
+                result = await loop.run_in_executor(self._executor, run_in_thread)
             result_text = ActivityTriggerConverter.encode(result, expected_type=None).value
             event = make_event(
                 EventType.TASK_COMPLETED,
@@ -1183,7 +1191,7 @@ class Engine:
         self._log_invocation(
             kind="activity",
             name=work.name,
-            duration_ms=(time.perf_counter() - started) * 1000,
+            duration_ms=(time.perf_counter() - started[0]) * 1000,
             outcome=outcome,
             instance_id=work.instance_id,
         )

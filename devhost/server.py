@@ -13,9 +13,10 @@ import contextlib
 import gc
 import inspect
 import logging
+import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
 
@@ -33,6 +34,7 @@ from devhost.http_triggers import HttpTriggerHandler
 from devhost.invocation_log import log_invocation
 from devhost.loader import AppIndex, load_app
 from devhost.options import HostOptions
+from devhost.worker_threads import DaemonThreadPool
 
 log = logging.getLogger("devhost")
 
@@ -85,7 +87,7 @@ def create_app(
     index = index or load_app(options.app_dir, task_hub=options.task_hub)
     engine = (engine_factory or default_engine_factory)(index, options)
     urls = host_urls(options.host, options.port)
-    executor = ThreadPoolExecutor(options.activity_workers, "devhost-http")
+    executor = DaemonThreadPool(options.activity_workers, "devhost-http")
     durable = DurableApi(engine, index.orchestrators, index.task_hub, test_hooks=options.test_hooks)
     triggers = HttpTriggerHandler(
         index.http_functions, index.route_prefix, index.task_hub, urls, executor, str(index.app_dir)
@@ -152,7 +154,7 @@ async def _start_azurite(options: HostOptions, index: AppIndex) -> Any:
 
 
 def _engine_context(
-    engine: Any, executor: ThreadPoolExecutor
+    engine: Any, executor: DaemonThreadPool
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def engine_lifecycle(_: web.Application) -> AsyncIterator[None]:
         await engine.start()
@@ -253,8 +255,15 @@ async def serve_forever(
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
+
+    def on_signal() -> None:
+        if stop.is_set():  # a second Ctrl+C while stopping: leave now (SQLite is crash-safe)
+            print("devhost: stopped without cleaning up (second signal)", file=sys.stderr)
+            os._exit(130)
+        stop.set()
+
     for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     try:
         async with DevHost(options) as host:
             freeze_startup_objects()

@@ -1,13 +1,16 @@
 """The Durable patterns of the second test app, run by the engine through the SDK's replay."""
 
 import json
+from typing import Any
 
 import pytest
 
 from devhost.engine import Engine
 from devhost.history import EventType
+from devhost.loader import AppIndex
+from devhost.options import HostOptions
 
-from .conftest import ended, run
+from .conftest import PATTERNS_APP, ended, run
 
 
 def event_types(engine: Engine, instance_id: str) -> list[int]:
@@ -173,3 +176,26 @@ async def test_unsupported_actions_fail_the_instance_with_a_clear_reason(
     )
     # Failed before anything else the episode asked for was scheduled.
     assert EventType.TASK_SCHEDULED not in event_types(engine, instance_id)
+
+
+async def test_an_activitys_logged_duration_is_its_run_time_not_its_wait_for_a_thread(
+    patterns_app: AppIndex,
+) -> None:
+    """With one pool thread, Double waits behind a 0.3 s Pause; its Duration must not include
+    that wait (it once did, so a queue looked like a slow function)."""
+    logged: dict[str, float] = {}
+    options = HostOptions(app_dir=PATTERNS_APP, in_memory=True, activity_workers=1)
+
+    def capture(**fields: Any) -> None:
+        if fields["kind"] == "activity":
+            logged[fields["name"]] = fields["duration_ms"]
+
+    engine = Engine(patterns_app, options, log_invocation=capture)
+    await engine.start()
+    try:
+        instance_id = await run(engine, "SlowThenFast")
+        assert (await engine.wait_for(instance_id, ended))["output"] == [0.3, 2]
+    finally:
+        await engine.stop()
+    assert logged["Pause"] >= 300
+    assert logged["Double"] < logged["Pause"] / 2, logged

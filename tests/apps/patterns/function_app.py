@@ -12,6 +12,7 @@ import collections
 import json
 import os
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -188,6 +189,37 @@ def CallsFailingActivity(context: df.DurableOrchestrationContext) -> Any:
 @app.activity_trigger(input_name="value")
 def AlwaysFails(value: str) -> str:
     raise KeyError(value)
+
+
+@app.orchestration_trigger(context_name="context")
+def Gated(context: df.DurableOrchestrationContext) -> Any:
+    """One activity that blocks until the file named by the input exists (stop/restart tests)."""
+    return (yield context.call_activity("WaitAtGate", context.get_input()))
+
+
+@app.activity_trigger(input_name="gate")
+def WaitAtGate(gate: str) -> str:
+    """Blocks the way a slow call to another service would, until ``gate`` exists."""
+    print(f"WaitAtGate: waiting for {gate}", flush=True)
+    while not os.path.exists(gate):
+        time.sleep(0.02)
+    return "opened"
+
+
+@app.orchestration_trigger(context_name="context")
+def SlowThenFast(context: df.DurableOrchestrationContext) -> Any:
+    """A slow activity and a fast one at once (with one pool thread the fast one queues)."""
+    return (
+        yield context.task_all(
+            [context.call_activity("Pause", 0.3), context.call_activity("Double", 1)]
+        )
+    )
+
+
+@app.activity_trigger(input_name="seconds")
+def Pause(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
 
 
 @app.orchestration_trigger(context_name="context")
