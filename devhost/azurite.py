@@ -9,12 +9,19 @@ Table services that the real Durable host needs are not used.
 
 Azurite runs in its own process group so that ``stop()`` can end it and any child it spawned,
 and telemetry is switched off (Azurite otherwise tries to reach an Application Insights endpoint).
+
+A devhost killed with SIGKILL cannot stop its Azurite, which then keeps the port. Each Azurite
+devhost starts is recorded in ``devhost-azurite.json`` in its data folder (pid and port); the next
+run finds that record, checks the process is still that Azurite, adopts it (stops it at exit like
+one it started) and says so in one log line, instead of silently using whatever listens.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import json
+import logging
 import os
 import re
 import signal
@@ -29,6 +36,9 @@ from types import TracebackType
 from devhost.errors import StartupError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RECORD_FILE = "devhost-azurite.json"
+
+log = logging.getLogger("devhost.azurite")
 
 DEV_ACCOUNT_NAME = "devstoreaccount1"
 # The well-known emulator key: public by design, it only ever unlocks a local emulator.
@@ -111,7 +121,17 @@ class Azurite:
         self.stop_timeout = stop_timeout
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._adopted_pid: int | None = None  # an Azurite a killed devhost left running
         self._log_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @classmethod
+    def adopt(cls, data_dir: str | os.PathLike[str], pid: int, port: int) -> Azurite:
+        """Take over an Azurite started by an earlier devhost: ``stop()`` then ends it."""
+        azurite = cls(data_dir, port=port)
+        azurite._adopted_pid = pid
+        azurite._port = port
+        atexit.register(azurite.stop)
+        return azurite
 
     # -- public properties -------------------------------------------------------------------
 
@@ -133,11 +153,19 @@ class Azurite:
 
     @property
     def pid(self) -> int | None:
+        if self._adopted_pid is not None:
+            return self._adopted_pid
         return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
+        if self._adopted_pid is not None:
+            return _alive(self._adopted_pid)
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def record_path(self) -> Path:
+        return self.data_dir / RECORD_FILE
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -235,6 +263,11 @@ class Azurite:
         """End Azurite's process group: SIGTERM, then SIGKILL after stop_timeout. Idempotent."""
         process, self._process = self._process, None
         atexit.unregister(self.stop)
+        adopted, self._adopted_pid = self._adopted_pid, None
+        if adopted is not None:
+            _stop_adopted(adopted, self.stop_timeout)
+            with contextlib.suppress(OSError):
+                self.record_path.unlink()
         if process is not None:
             if process.poll() is None:
                 _signal_group(process, kill=False)
@@ -246,6 +279,8 @@ class Azurite:
             # Anything the leader left behind in its group goes too (the group id cannot be
             # reused while a member lives, so this reaches only our processes).
             _signal_group(process, kill=True)
+            with contextlib.suppress(OSError):
+                self.record_path.unlink()
         if self._log_dir is not None:
             self._log_dir.cleanup()
             self._log_dir = None
@@ -264,6 +299,60 @@ class Azurite:
     def __repr__(self) -> str:
         state = f"port={self._port}" if self.running else "stopped"
         return f"Azurite({str(self.data_dir)!r}, {state})"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_our_azurite(pid: int, data_dir: Path) -> bool:
+    """The process still runs and is an Azurite on ``data_dir`` (its pid was not reused)."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return (
+        any(a.endswith(b"azurite-blob") for a in arguments) and os.fsencode(data_dir) in arguments
+    )
+
+
+def _stop_adopted(pid: int, timeout: float) -> None:
+    """SIGTERM the adopted Azurite's process group, SIGKILL it if it lingers (not our child, so
+    it is watched, not waited for)."""
+    for kill in (False, True):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL if kill else signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not _alive(pid):
+            return
+
+
+def _write_record(azurite: Azurite) -> None:
+    record = {"pid": azurite.pid, "port": azurite.blob_port, "devhost_pid": os.getpid()}
+    azurite.record_path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def _left_running(data_dir: Path, port: int) -> Azurite | None:
+    """The Azurite a killed devhost left on ``port``, if its record says so and it still runs."""
+    path = data_dir / RECORD_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        pid, recorded_port = int(record["pid"]), int(record["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if recorded_port != port or not _is_our_azurite(pid, data_dir):
+        with contextlib.suppress(OSError):
+            path.unlink()  # stale: that Azurite is gone
+        return None
+    return Azurite.adopt(data_dir, pid, port)
 
 
 def _signal_group(process: subprocess.Popen[bytes], *, kill: bool) -> None:
@@ -298,13 +387,34 @@ def ensure_for_settings(
     ``settings`` are the app settings (the ``Values`` of ``local.settings.json``; the whole file's
     dict is accepted too). Returns the started ``Azurite`` (the caller stops it) or ``None`` when
     the app uses real storage or something already listens on the port (assumed to be an Azurite
-    the developer started, e.g. the VS Code extension). ``port`` is for tests: the app's
+    the developer started, e.g. the VS Code extension), except an Azurite an earlier devhost
+    started and could not stop, which is adopted and returned. ``port`` is for tests: the app's
     ``UseDevelopmentStorage=true`` always means port 10000.
     """
     values = settings.get("Values") if isinstance(settings.get("Values"), dict) else settings
     storage = values.get("AzureWebJobsStorage")  # type: ignore[union-attr]
     if not isinstance(storage, str) or not uses_development_storage(storage):
         return None
+    data = Path(data_dir)
     if is_listening(LOCALHOST, port):
-        return None
-    return Azurite(data_dir, port=port, host=LOCALHOST).start()
+        adopted = _left_running(data, port)
+        if adopted is not None:
+            log.warning(
+                "Adopted Azurite (pid %s) on %s:%s, left running by a devhost that did not stop "
+                "cleanly; it stops with this devhost.",
+                adopted.pid,
+                LOCALHOST,
+                port,
+            )
+        else:
+            log.info(
+                "Using the storage emulator already listening on %s:%s (not started by devhost; "
+                "left running at exit).",
+                LOCALHOST,
+                port,
+            )
+        return adopted
+    started = Azurite(data, port=port, host=LOCALHOST).start()
+    _write_record(started)
+    log.info("Started Azurite for UseDevelopmentStorage=true: %r", started)
+    return started

@@ -148,8 +148,6 @@ async def _start_azurite(options: HostOptions, index: AppIndex) -> Any:
     started = await loop.run_in_executor(
         None, azurite.ensure_for_settings, dict(index.settings), data_dir
     )
-    if started is not None:
-        log.info("Started Azurite for UseDevelopmentStorage=true: %r", started)
     return started
 
 
