@@ -17,7 +17,6 @@ import inspect
 import json
 import logging
 import math
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,10 +27,14 @@ from aiohttp import web
 
 from devhost.errors import (
     DevhostError,
+    InstanceEnded,
+    InstanceExists,
+    InstanceNotFound,
     InvalidInstanceId,
     UnknownOrchestrator,
 )
 from devhost.json_text import check_json_text
+from devhost.status import validate_instance_id
 
 log = logging.getLogger("devhost.durable_api")
 
@@ -41,7 +44,6 @@ ADMIN_CLOCK_PATH = "/admin/devhost/clock/advance"
 ADMIN_INSTANCES_PATH = "/admin/devhost/instances"
 DEFAULT_CONNECTION = "Storage"
 INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
-MAX_INSTANCE_ID_LENGTH = 256
 CONTINUATION_HEADER = "x-ms-continuation-token"
 
 RUNNING_STATUSES = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
@@ -49,6 +51,16 @@ TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 ALL_STATUSES = RUNNING_STATUSES | TERMINAL_STATUSES
 CHECK_STATUS_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
+
+
+ERROR_STATUS: tuple[tuple[type[DevhostError], int], ...] = (
+    (InvalidInstanceId, 400),
+    (UnknownOrchestrator, 400),  # with ExceptionMessage, which the SDK's start_new reads
+    (InstanceNotFound, 404),
+    (InstanceExists, 409),
+    (InstanceEnded, 410),
+)
+"""The extension's answer to each refusal of the engine, in one place."""
 
 
 @dataclass
@@ -118,20 +130,6 @@ def check_status_response(origin: str, instance_id: str, task_hub: str) -> web.R
         status=202,
         headers={"Location": urls["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER},
     )
-
-
-def validate_instance_id(instance_id: str) -> None:
-    """The extension's rules for caller-chosen ids (``DurableClient.StartNewAsync``)."""
-    if instance_id.startswith("@"):
-        raise InvalidInstanceId("Orchestration instance ids must not start with @.")
-    if any(c in "/\\#?" or unicodedata.category(c) == "Cc" for c in instance_id):
-        raise InvalidInstanceId(
-            "Orchestration instance ids must not contain /, \\, #, ?, or control characters."
-        )
-    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
-        raise InvalidInstanceId(
-            f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters."
-        )
 
 
 def body_json_text(text: str) -> str | None:
@@ -317,6 +315,7 @@ class DurableApi:
 
     def _devhost_error(self, exc: DevhostError) -> web.Response:
         message = str(exc) or type(exc).__name__
+        status = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 500)
         if isinstance(exc, UnknownOrchestrator):
             # The SDK's start_new reads ExceptionMessage from a 400, as the extension sends it.
             return error_response(
@@ -327,7 +326,7 @@ class DurableApi:
             )
         if isinstance(exc, InvalidInstanceId):
             return error_response(400, message, message, "System.ArgumentException")
-        return error_response(exc.status, message)
+        return error_response(status, message)
 
     # -- start -----------------------------------------------------------------------------
 

@@ -1,42 +1,30 @@
-"""Errors the engine raises for client mistakes; each message is safe to show a client."""
+"""devhost's errors. Client mistakes carry a message fit for a client and no HTTP status: the
+HTTP layer maps each type to the extension's answer in one table (``durable_api.ERROR_STATUS``).
+Start-up failures share :class:`StartupError`, which the CLI reports in one line."""
 
 
 class DevhostError(Exception):
-    """Base class: a request the host refuses, with the HTTP status the extension would answer."""
-
-    status: int = 400
+    """A request devhost refuses; ``str(error)`` is safe to show a client (never a traceback)."""
 
 
 class InvalidInstanceId(DevhostError):
     """The id breaks the extension's rules (length, leading '@', '/', '\\', '#', '?', controls)."""
 
-    status = 400
-
 
 class UnknownOrchestrator(DevhostError):
     """No orchestrator function of that name is registered in the app."""
 
-    status = 404
-
 
 class InstanceNotFound(DevhostError):
-    status = 404
+    """No instance has that id."""
 
 
-class InstanceGone(DevhostError):
-    """The instance has ended (Completed, Failed or Terminated)."""
-
-    status = 410
+class InstanceEnded(DevhostError):
+    """The instance has ended (Completed, Failed or Terminated): it takes no more operations."""
 
 
-class InstanceConflict(DevhostError):
+class InstanceExists(DevhostError):
     """An instance with that id is Pending, Running or Suspended."""
-
-    status = 409
-
-
-class InvalidOperation(DevhostError):
-    status = 400
 
 
 class StartupError(Exception):

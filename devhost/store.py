@@ -17,13 +17,16 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devhost.episode import Outcome
 from devhost.errors import StateFileLocked, StateFileUnusable
+from devhost.history import EventType, make_event
+from devhost.records import ActivityRow, InboxRow, InstanceRow, OrchestrationState, ParentRef
+from devhost.status import RuntimeStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -74,50 +77,6 @@ SCHEMA_VERSION = 2
 versions were recorded: ``user_version`` 0 with our tables) has the same tables, so it is
 upgraded in place."""
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-ACTIVE_STATUSES = ("Pending", "Running", "Suspended")
-ENDED_STATUSES = ("Completed", "Failed", "Terminated")
-
-
-@dataclass
-class InstanceRow:
-    instance_id: str
-    name: str
-    execution_id: str
-    runtime_status: str
-    input: str | None
-    output: str | None
-    custom_status: str | None
-    created_time: str
-    last_updated_time: str
-    parent_instance_id: str | None
-    parent_execution_id: str | None
-    parent_task_id: int | None
-    engine_state: dict[str, Any]
-
-    @property
-    def ended(self) -> bool:
-        return self.runtime_status in ENDED_STATUSES
-
-
-@dataclass
-class InboxRow:
-    id: int
-    instance_id: str
-    execution_id: str | None
-    event: dict[str, Any]
-    visible_at: str | None
-
-
-@dataclass
-class ActivityRow:
-    id: int
-    instance_id: str
-    execution_id: str
-    task_id: int
-    name: str
-    input: str | None
-
 
 _INSTANCE_COLUMNS = (
     "instance_id, name, execution_id, runtime_status, input, output, custom_status, "
@@ -204,8 +163,21 @@ def _is_v1(db: sqlite3.Connection) -> bool:
 
 
 def _instance(row: tuple[Any, ...]) -> InstanceRow:
-    *fields, engine_state = row
-    return InstanceRow(*fields, engine_state=json.loads(engine_state))
+    (instance_id, name, execution_id, status, input_text, output, custom_status, created,
+     updated, parent_id, parent_execution, parent_task, state) = row  # fmt: skip
+    return InstanceRow(
+        instance_id=instance_id,
+        name=name,
+        execution_id=execution_id,
+        runtime_status=RuntimeStatus(status),
+        input=input_text,
+        output=output,
+        custom_status=custom_status,
+        created_time=created,
+        last_updated_time=updated,
+        parent=ParentRef(parent_id, parent_execution, parent_task) if parent_id else None,
+        state=OrchestrationState.from_json(state),
+    )
 
 
 class Store:
@@ -284,6 +256,7 @@ class Store:
         return _instance(row) if row else None
 
     def put_instance(self, row: InstanceRow) -> None:
+        parent = row.parent
         self.db.execute(
             f"INSERT OR REPLACE INTO instances ({_INSTANCE_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -291,24 +264,30 @@ class Store:
                 row.instance_id,
                 row.name,
                 row.execution_id,
-                row.runtime_status,
+                str(row.runtime_status),
                 row.input,
                 row.output,
                 row.custom_status,
                 row.created_time,
                 row.last_updated_time,
-                row.parent_instance_id,
-                row.parent_execution_id,
-                row.parent_task_id,
-                json.dumps(row.engine_state, separators=(",", ":")),
+                parent.instance_id if parent else None,
+                parent.execution_id if parent else None,
+                parent.task_id if parent else None,
+                row.state.to_json(),
             ),
         )
+
+    def create_instance(self, row: InstanceRow, started: dict[str, Any]) -> None:
+        """A new instance (replacing an ended one of that id) and its ExecutionStarted."""
+        self.delete_instance(row.instance_id)
+        self.put_instance(row)
+        self.add_message(row.instance_id, started, row.execution_id)
 
     def query_instances(
         self,
         created_from: str | None = None,
         created_to: str | None = None,
-        statuses: list[str] | None = None,
+        statuses: Iterable[RuntimeStatus] | None = None,
         prefix: str | None = None,
     ) -> list[InstanceRow]:
         clauses, params = [], []
@@ -318,9 +297,10 @@ class Store:
         if created_to:
             clauses.append("created_time <= ?")
             params.append(created_to)
-        if statuses:
-            clauses.append(f"runtime_status IN ({','.join('?' * len(statuses))})")
-            params.extend(statuses)
+        names = [str(status) for status in statuses or ()]
+        if names:
+            clauses.append(f"runtime_status IN ({','.join('?' * len(names))})")
+            params.extend(names)
         if prefix:
             clauses.append("substr(instance_id, 1, ?) = ?")
             params.extend([len(prefix), prefix])
@@ -331,16 +311,64 @@ class Store:
         ).fetchall()
         return [_instance(row) for row in rows]
 
-    def active_instance_ids(self) -> list[str]:
-        rows = self.db.execute(
-            "SELECT instance_id FROM instances WHERE runtime_status IN ('Pending', 'Running')"
-        ).fetchall()
-        return [row[0] for row in rows]
-
     def delete_instance(self, instance_id: str) -> None:
         """Remove an instance and everything it owns (history, inbox, pending activity work)."""
         for table in ("instances", "history", "inbox", "activities"):
             self.db.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
+
+    # -- episodes ----------------------------------------------------------------------------
+    def commit_episode(
+        self,
+        instance: InstanceRow,
+        outcome: Outcome,
+        consumed: list[int],
+        history_start: int,
+        history: list[str],
+    ) -> list[ActivityRow]:
+        """Everything an episode's outcome writes (the caller holds the transaction): messages
+        consumed, timers cancelled and armed, activity work, messages to other instances, history
+        and the instance row; an ending also clears the instance's work and inbox. Returns the
+        activity work items to start once committed."""
+        instance_id, execution_id = instance.instance_id, instance.execution_id
+        self.delete_messages(consumed)
+        for seq in outcome.cancelled_timers:
+            self.delete_timer(instance_id, seq)
+        for timer in outcome.timers:
+            fired = make_event(
+                EventType.TIMER_FIRED, timer.fire_at, TimerId=timer.seq, FireAt=timer.fire_at
+            )
+            self.add_message(instance_id, fired, execution_id, timer.fire_at)
+        works = [
+            ActivityRow(
+                self.add_activity(instance_id, execution_id, a.seq, a.name, a.input),
+                instance_id,
+                execution_id,
+                a.seq,
+                a.name,
+                a.input,
+            )
+            for a in outcome.activities
+        ]
+        if outcome.ending is not None:
+            self.delete_instance_activities(instance_id)
+            self.delete_inbox(instance_id)
+            works = []
+        for message in outcome.messages:
+            if outcome.ending is None or message.instance_id != instance_id:
+                self.add_message(message.instance_id, message.event, message.execution_id)
+        self.append_history(instance_id, history_start, history)
+        self.put_instance(instance)
+        return works
+
+    def start_new_execution(self, instance: InstanceRow, started: dict[str, Any]) -> None:
+        """Continue as new: the old execution's history, inbox and work go; ExecutionStarted of
+        the new one (``instance`` already carries its execution id and input) is queued."""
+        instance_id = instance.instance_id
+        self.delete_inbox(instance_id)
+        self.delete_instance_activities(instance_id)
+        self.clear_history(instance_id)
+        self.put_instance(instance)
+        self.add_message(instance_id, started, instance.execution_id)
 
     # -- history -----------------------------------------------------------------------------
     def load_history(self, instance_id: str) -> list[dict[str, Any]]:
@@ -372,6 +400,18 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
+    def all_messages(self, instance_id: str) -> list[InboxRow]:
+        """Every message of the instance, timers not yet due included."""
+        rows = self.db.execute(
+            "SELECT id, instance_id, execution_id, event, visible_at FROM inbox "
+            "WHERE instance_id = ? ORDER BY id",
+            (instance_id,),
+        ).fetchall()
+        return [InboxRow(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def delete_inbox(self, instance_id: str) -> None:
+        self.db.execute("DELETE FROM inbox WHERE instance_id = ?", (instance_id,))
+
     def visible_messages(self, instance_id: str, now: str) -> list[InboxRow]:
         rows = self.db.execute(
             "SELECT id, instance_id, execution_id, event, visible_at FROM inbox "
@@ -388,11 +428,6 @@ class Store:
             "DELETE FROM inbox WHERE instance_id = ? AND visible_at IS NOT NULL "
             "AND json_extract(event, '$.TimerId') = ?",
             (instance_id, timer_id),
-        )
-
-    def delete_execution_timers(self, instance_id: str) -> None:
-        self.db.execute(
-            "DELETE FROM inbox WHERE instance_id = ? AND visible_at IS NOT NULL", (instance_id,)
         )
 
     def future_timers(self) -> list[tuple[str, str]]:

@@ -85,7 +85,7 @@ class FakeEngine:
             instance_id = f"generated{self._counter:04d}"
         existing = self.instances.get(instance_id)
         if existing is not None and existing.runtime_status not in ENDED:
-            raise errors.InstanceConflict(
+            raise errors.InstanceExists(
                 f"An Orchestration instance with the status {existing.runtime_status} already "
                 "exists."
             )

@@ -1,10 +1,12 @@
 """Group commit: many episodes under one COMMIT, each in a savepoint that can roll back alone."""
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devhost.dispatcher import Dispatcher
 from devhost.engine import Engine
 from devhost.history import EventType, make_event
 from devhost.loader import AppIndex
@@ -43,17 +45,18 @@ def test_an_outer_rollback_takes_released_savepoints_with_it(tmp_path: Path) -> 
 async def test_a_failing_episode_loses_nothing_and_spares_its_group(
     tmp_path: Path, patterns_app: AppIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An internal error in one episode rolls back that episode only: the other instances of
+    """A database error in one episode rolls back that episode only: the other instances of
     the same group complete, and the failed one's inbox is intact, so it runs after a restart."""
     options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "state.sqlite")
-    original = Engine._append_history
+    original = Store.commit_episode
 
-    def fail_for_bad(self: Engine, instance_id: str, events: list) -> None:
-        original(self, instance_id, events)  # written, then the episode fails
-        if instance_id == "bad":
-            raise RuntimeError("injected internal error")
+    def fail_for_bad(self: Store, instance: Any, *args: Any) -> Any:
+        works = original(self, instance, *args)  # written, then the episode fails
+        if instance.instance_id == "bad":
+            raise sqlite3.OperationalError("injected disk I/O error")
+        return works
 
-    monkeypatch.setattr(Engine, "_append_history", fail_for_bad)
+    monkeypatch.setattr(Store, "commit_episode", fail_for_bad)
     engine = Engine(patterns_app, options)
     await engine.start()
     try:
@@ -80,14 +83,14 @@ async def test_an_activity_result_that_cannot_be_recorded_keeps_its_work_item(
 ) -> None:
     """The dispatcher survives; the result's work item stays, so a restart runs it again."""
     options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "state.sqlite")
-    original = Engine._record_activity_result
+    original = Dispatcher.record_activity_result
 
-    def fail_for_bad(self: Engine, work: Any, event: dict[str, Any]) -> None:
+    def fail_for_bad(self: Dispatcher, work: Any, event: dict[str, Any]) -> None:
         original(self, work, event)
         if work.instance_id == "bad":
             raise RuntimeError("injected internal error")
 
-    monkeypatch.setattr(Engine, "_record_activity_result", fail_for_bad)
+    monkeypatch.setattr(Dispatcher, "record_activity_result", fail_for_bad)
     engine = Engine(patterns_app, options)
     await engine.start()
     try:

@@ -21,9 +21,9 @@ async def test_terminate_ends_a_waiting_instance_and_refuses_more_events(engine:
     status = engine.get_status(instance_id)
     assert status["runtimeStatus"] == "Terminated"
     assert status["output"] == "no longer needed"
-    with pytest.raises(errors.InstanceGone):
+    with pytest.raises(errors.InstanceEnded):
         await engine.raise_event(instance_id, "Add", '"x"')
-    with pytest.raises(errors.InstanceGone):
+    with pytest.raises(errors.InstanceEnded):
         await engine.terminate(instance_id, "again")
 
 
@@ -60,9 +60,9 @@ async def test_ids_the_extension_accepts_are_accepted(engine: Engine, unusual: s
 
 async def test_running_ids_conflict_but_ended_ones_are_replaced(engine: Engine) -> None:
     await run(engine, "Counter", instance_id="same")
-    with pytest.raises(errors.InstanceConflict):
+    with pytest.raises(errors.InstanceExists):
         await run(engine, "Counter", instance_id="same")
-    with pytest.raises(errors.InstanceConflict):
+    with pytest.raises(errors.InstanceExists):
         await engine.purge("same")
     await engine.terminate("same", "done")
     await run(engine, "FanOutFanIn", 2, instance_id="same")

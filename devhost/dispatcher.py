@@ -1,0 +1,507 @@
+"""The dispatch loop: which instance runs next, group commit, timers, waiters and checkpoints.
+
+Everything runs on the event loop thread except activity functions, so episodes and management
+operations never interleave and need no locks. An episode reads the instance and its visible
+messages, asks the SDK (``orchestrator_runner``), lets the pure core decide (``episode``), and
+writes the outcome in one savepoint (``Store.commit_episode``). Effects outside the database
+(starting activities, arming timers, waking waiters) run only after the group's COMMIT, so a crash
+at any point leaves nothing in flight that the state file does not record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import sqlite3
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from devhost.activity_runner import ActivityRunner
+from devhost.clock import Clock
+from devhost.episode import (
+    EpisodeContext,
+    Outcome,
+    child_failed,
+    compact,
+    decide,
+    ending,
+    select_batch,
+    unconsumed_events,
+)
+from devhost.history import (
+    EventType,
+    encode,
+    format_timestamp,
+    make_event,
+    parse_timestamp,
+)
+from devhost.loader import AppIndex
+from devhost.orchestrator_runner import LogInvocation, OrchestratorRunner
+from devhost.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
+from devhost.status import RuntimeStatus
+from devhost.store import Store
+
+log = logging.getLogger("devhost.engine")
+
+GROUP_COMMIT_EPISODES = 32
+"""Most episodes run under one COMMIT: a commit costs about as much as a short episode, so under
+load the loop batches what is already ready (it never waits to fill a batch)."""
+CHECKPOINT_EVERY = 2_000
+"""Commits between WAL checkpoints when the engine never goes idle (see ``Store.checkpoint``)."""
+IDLE_CHECKPOINT_SECONDS = 1.0
+"""Quiet time after which the WAL is checkpointed: never between an event and its episode."""
+
+
+@dataclass
+class EngineStats:
+    """Where episode time goes: devhost's own work versus the call into the SDK."""
+
+    episodes: int = 0
+    episode_seconds: float = 0.0
+    sdk_seconds: float = 0.0
+    history_events: int = 0
+
+    def record(self, episode_seconds: float, sdk_seconds: float, new_events: int) -> None:
+        self.episodes += 1
+        self.episode_seconds += episode_seconds
+        self.sdk_seconds += sdk_seconds
+        self.history_events += new_events
+
+    @property
+    def host_seconds(self) -> float:
+        """Time spent in devhost itself (store, history, action bookkeeping), SDK excluded."""
+        return self.episode_seconds - self.sdk_seconds
+
+
+@dataclass
+class Effects:
+    """What a committed write starts outside the database, in order, after its COMMIT."""
+
+    instance_id: str
+    ready: list[str] = field(default_factory=list)
+    activities: list[ActivityRow] = field(default_factory=list)
+    timers: list[tuple[datetime, str]] = field(default_factory=list)
+
+
+def started_event(row: InstanceRow, now: str) -> dict[str, Any]:
+    """The ``ExecutionStarted`` that opens an execution of ``row``."""
+    parent = row.parent
+    return make_event(
+        EventType.EXECUTION_STARTED,
+        now,
+        Name=row.name,
+        Version="",
+        Input=row.input if row.input is not None else "null",
+        OrchestrationInstance={"InstanceId": row.instance_id, "ExecutionId": row.execution_id},
+        ParentInstance=(
+            {
+                "Name": None,
+                "OrchestrationInstance": {
+                    "InstanceId": parent.instance_id,
+                    "ExecutionId": parent.execution_id,
+                },
+                "TaskScheduleId": parent.task_id,
+            }
+            if parent
+            else None
+        ),
+    )
+
+
+def new_instance(
+    name: str, instance_id: str, input_json: str | None, now: str, parent: ParentRef | None
+) -> InstanceRow:
+    return InstanceRow(
+        instance_id=instance_id,
+        name=name,
+        execution_id=uuid.uuid4().hex,
+        runtime_status=RuntimeStatus.PENDING,
+        input=input_json,
+        output=None,
+        custom_status=None,
+        created_time=now,
+        last_updated_time=now,
+        parent=parent,
+        state=OrchestrationState(),
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self, app: AppIndex, store: Store, clock: Clock, workers: int, log_invocation: LogInvocation
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.runner = OrchestratorRunner(app.orchestrators, store.load_history, log_invocation)
+        self.activities = ActivityRunner(
+            app.activities, workers, self.now, self._result_arrived, log_invocation
+        )
+        self._activity_names = frozenset(app.activities)
+        self._orchestrator_names = frozenset(app.orchestrators)
+        self._ready: deque[str] = deque()
+        self._ready_set: set[str] = set()
+        # Finished activities whose results the dispatch loop records in its next commit.
+        self._results: deque[tuple[ActivityRow, dict[str, Any]]] = deque()
+        # Writes of the open group transaction, whose effects wait for its COMMIT.
+        self._uncommitted: list[Effects] = []
+        self._wake = asyncio.Event()
+        self._timer_changed = asyncio.Event()
+        self._timers: list[tuple[datetime, str]] = []
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_busy = 0.0
+        self._checkpoint_handle: asyncio.TimerHandle | None = None
+        self.stats = EngineStats()
+        # Called with the instance id as each episode starts (benchmarks measure wake latency).
+        self.episode_listeners: list[Callable[[str], None]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Re-dispatch the work a previous run left in the state file, then start the loops."""
+        self.clock.bind(asyncio.get_running_loop(), self._timer_changed)
+        for work in self.store.all_activities():
+            self.activities.start(work)
+        for fire_at, instance_id in self.store.future_timers():
+            heapq.heappush(self._timers, (parse_timestamp(fire_at), instance_id))
+        for instance_id in self.store.instances_with_messages():
+            self.mark_ready(instance_id)
+        self._tasks = [
+            asyncio.create_task(self._dispatch_loop(), name="devhost-dispatch"),
+            asyncio.create_task(self._timer_loop(), name="devhost-timers"),
+        ]
+
+    async def stop(self) -> None:
+        if self._checkpoint_handle is not None:
+            self._checkpoint_handle.cancel()
+            self._checkpoint_handle = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.activities.stop()
+
+    def now(self) -> str:
+        return format_timestamp(self.clock.now())
+
+    # -- ready queue and waiters --------------------------------------------------------------
+    def mark_ready(self, instance_id: str) -> None:
+        if instance_id not in self._ready_set:
+            self._ready_set.add(instance_id)
+            self._ready.append(instance_id)
+            self._wake.set()
+
+    def notify(self, instance_id: str) -> None:
+        for future in self._waiters.pop(instance_id, []):
+            if not future.done():
+                future.set_result(None)
+
+    async def wait_for_change(self, instance_id: str, timeout: float) -> None:
+        """Return at the instance's next committed change, or after ``timeout`` seconds."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(instance_id, []).append(future)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            waiters = self._waiters.get(instance_id, [])
+            if future in waiters:
+                waiters.remove(future)
+
+    def flush(self, effects: Effects) -> None:
+        """Run the effects of a write committed outside the group commit (management calls)."""
+        self._uncommitted.remove(effects)
+        self.after_commit(effects)
+
+    def after_commit(self, effects: Effects) -> None:
+        for work in effects.activities:
+            self.activities.start(work)
+        for fire_at, instance_id in effects.timers:
+            heapq.heappush(self._timers, (fire_at, instance_id))
+            self._timer_changed.set()
+        for instance_id in effects.ready:
+            self.mark_ready(instance_id)
+        self.notify(effects.instance_id)
+
+    # -- the loops ----------------------------------------------------------------------------
+    async def _dispatch_loop(self) -> None:
+        while True:
+            if not self._ready and not self._results:
+                self._schedule_idle_checkpoint()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            self._last_busy = time.monotonic()
+            try:
+                self._run_group()
+                if self.store.commits_since_checkpoint >= CHECKPOINT_EVERY:
+                    self.store.checkpoint()
+            except Exception:  # e.g. the disk is full: the work stays in SQLite for a restart
+                self._uncommitted.clear()
+                self.runner.forget_all()
+                log.exception("devhost internal error: a group of episodes was not committed")
+            await asyncio.sleep(0)
+
+    def _schedule_idle_checkpoint(self) -> None:
+        if self._checkpoint_handle is None and self.store.commits_since_checkpoint:
+            self._checkpoint_handle = asyncio.get_running_loop().call_later(
+                IDLE_CHECKPOINT_SECONDS, self._idle_checkpoint
+            )
+
+    def _idle_checkpoint(self) -> None:
+        """Checkpoint once the engine has been quiet for ``IDLE_CHECKPOINT_SECONDS``."""
+        self._checkpoint_handle = None
+        quiet = time.monotonic() - self._last_busy
+        if self._ready or self._results or quiet < IDLE_CHECKPOINT_SECONDS:
+            self._schedule_idle_checkpoint()
+            return
+        self.store.checkpoint()
+
+    async def _timer_loop(self) -> None:
+        while True:
+            self._timer_changed.clear()
+            now = self.clock.now()
+            while self._timers and self._timers[0][0] <= now:
+                _, instance_id = heapq.heappop(self._timers)
+                self.mark_ready(instance_id)
+            if self._timers:
+                await self.clock.sleep_until(self._timers[0][0], self._timer_changed)
+            else:
+                await self._timer_changed.wait()
+
+    def _run_group(self) -> None:
+        """Group commit: the activity results and ready episodes at hand (up to
+        ``GROUP_COMMIT_EPISODES``) under one COMMIT, each episode in a savepoint of its own, so
+        one that fails rolls back alone. A result recorded here can feed an episode of the same
+        group."""
+        episodes = 0
+        with self.store.transaction():
+            while self._results:
+                work, event = self._results.popleft()
+                try:
+                    with self.store.transaction():
+                        self.record_activity_result(work, event)
+                except Exception:  # the work item stays: the activity runs again after a restart
+                    log.exception("devhost internal error recording activity %s", work.id)
+            while self._ready and episodes < GROUP_COMMIT_EPISODES:
+                instance_id = self._ready.popleft()
+                self._ready_set.discard(instance_id)
+                episodes += 1
+                mark = len(self._uncommitted)
+                try:
+                    with self.store.transaction():
+                        self._run_episode(instance_id)
+                except Exception as error:
+                    del self._uncommitted[mark:]  # no effects for what was rolled back
+                    self.runner.forget(instance_id)  # the cache may hold rolled-back events
+                    self._fail_unrecordable(instance_id, error)
+        committed, self._uncommitted = self._uncommitted, []
+        for effects in committed:
+            self.after_commit(effects)
+
+    # -- activity results ---------------------------------------------------------------------
+    def _result_arrived(self, work: ActivityRow, event: dict[str, Any]) -> None:
+        self._results.append((work, event))
+        self._wake.set()
+
+    def record_activity_result(self, work: ActivityRow, event: dict[str, Any]) -> None:
+        """Retire the work item and queue its result for the instance, in the open transaction."""
+        store = self.store
+        if not store.delete_activity(work.id):
+            return  # the instance ended or was purged meanwhile
+        current = store.execution_state(work.instance_id)
+        status, execution_id = current or ("Completed", None)
+        if execution_id == work.execution_id and not RuntimeStatus(status).is_ended:
+            store.add_message(work.instance_id, event, work.execution_id)
+            self.mark_ready(work.instance_id)
+
+    # -- episodes -----------------------------------------------------------------------------
+    def context_for(self, instance: InstanceRow, now: str) -> EpisodeContext:
+        return EpisodeContext(
+            instance_id=instance.instance_id,
+            name=instance.name,
+            execution_id=instance.execution_id,
+            parent=instance.parent,
+            now=now,
+            activities=self._activity_names,
+            orchestrators=self._orchestrator_names,
+        )
+
+    def _run_episode(self, instance_id: str) -> None:
+        store = self.store
+        instance = store.get_instance(instance_id)
+        if instance is None or instance.runtime_status == RuntimeStatus.SUSPENDED:
+            return
+        now = self.now()
+        messages = store.visible_messages(instance_id, now)
+        if instance.ended:
+            store.delete_messages([m.id for m in messages])
+            return
+        batch = select_batch(instance.state, instance.execution_id, messages)
+        if not batch.messages:
+            store.delete_messages(batch.stale)
+            return
+
+        for listener in self.episode_listeners:
+            listener(instance_id)
+        episode_started = time.perf_counter()
+        new_events = [make_event(EventType.ORCHESTRATOR_STARTED, now), *batch.events]
+        old = self.runner.history(instance_id)
+        answer = self.runner.call(instance, self.runner.context(instance, old, new_events))
+        outcome = decide(
+            self.context_for(instance, now), instance.state, new_events, answer.state, answer.error
+        )
+        consumed = [m.id for m in batch.messages] + batch.stale
+        effects = self.commit(instance, outcome, now, consumed)
+        if batch.more:  # messages left behind a retry-related event get an episode of their own
+            effects.ready.append(instance_id)
+        self.stats.record(
+            time.perf_counter() - episode_started, answer.sdk_seconds, len(outcome.events)
+        )
+
+    def commit(
+        self, instance: InstanceRow, outcome: Outcome, now: str, consumed: list[int]
+    ) -> Effects:
+        """Write ``outcome`` in the open transaction; its effects run after the COMMIT."""
+        instance_id = instance.instance_id
+        effects = Effects(instance_id)
+        if outcome.restart is not None:
+            self._restart(instance, outcome, now, consumed, effects)
+            self._uncommitted.append(effects)
+            return effects
+        for child in outcome.children:
+            self._start_child(instance, child.seq, child.name, child.instance_id, child.input, now)
+            effects.ready.append(child.instance_id)
+        instance.runtime_status = outcome.runtime_status
+        instance.state = outcome.state
+        instance.last_updated_time = now
+        if outcome.custom_status_set:
+            instance.custom_status = outcome.custom_status
+        if outcome.ending is not None:
+            instance.output = outcome.ending.output
+        old = self.runner.history(instance_id)
+        encoded = [encode(event, played=True) for event in outcome.events]
+        works = self.store.commit_episode(instance, outcome, consumed, len(old), encoded)
+        old.extend(encoded)
+        effects.activities.extend(works)
+        effects.timers.extend((parse_timestamp(t.fire_at), instance_id) for t in outcome.timers)
+        effects.ready.extend(m.instance_id for m in outcome.messages)
+        if outcome.ending is not None:
+            self.runner.forget(instance_id)
+        self._uncommitted.append(effects)
+        return effects
+
+    def _start_child(
+        self,
+        parent: InstanceRow,
+        seq: int,
+        name: str,
+        child_id: str,
+        input_text: str | None,
+        now: str,
+    ) -> None:
+        """Create a sub-orchestration, or tell the parent why not (an instance of that id is
+        still running: the extension refuses it as it refuses a duplicate start)."""
+        existing = self.store.get_instance(child_id)
+        if existing is not None and not existing.ended:
+            reason = (
+                f"An Orchestration instance with the status {existing.runtime_status} already "
+                "exists."
+            )
+            message = child_failed(self.context_for(parent, now), seq, reason)
+            self.store.add_message(message.instance_id, message.event, message.execution_id)
+            return
+        row = new_instance(
+            name, child_id, input_text, now, ParentRef(parent.instance_id, parent.execution_id, seq)
+        )
+        self.store.create_instance(row, started_event(row, now))
+        self.runner.forget(child_id)
+
+    def _restart(
+        self,
+        instance: InstanceRow,
+        outcome: Outcome,
+        now: str,
+        consumed: list[int],
+        effects: Effects,
+    ) -> None:
+        """Continue as new. Raised events the orchestrator has not consumed are dropped, as on
+        Azure: the extension's out-of-proc shim calls ``ContinueAsNew(input)`` without
+        ``preserveUnprocessedEvents`` and the Python SDK cannot ask for it. devhost says so in a
+        WARNING instead of hiding the loss. Events raised after this commit reach the new
+        execution, as there."""
+        assert outcome.restart is not None
+        store = self.store
+        instance_id = instance.instance_id
+        delivered = [*store.load_history(instance_id), *outcome.restart.delivered]
+        dropped = unconsumed_events(delivered, outcome.restart.waits)
+        taken = set(consumed)
+        dropped.extend(  # left behind a retry-related event, but in Azure's batch all the same
+            m.event.get("Name") or "?"
+            for m in store.all_messages(instance_id)
+            if m.event["EventType"] == EventType.EVENT_RAISED and m.id not in taken
+        )
+        if dropped:
+            log.warning(
+                "Instance %s continued as new with %d unprocessed event(s) %s: they are DROPPED, "
+                "as on Azure (the Python SDK's continue_as_new does not preserve unprocessed "
+                "events). Wait for every event before continue_as_new, or pass them in its input.",
+                instance_id,
+                len(dropped),
+                ", ".join(repr(name) for name in dropped),
+            )
+        instance.input = outcome.restart.input
+        instance.execution_id = uuid.uuid4().hex
+        instance.state = OrchestrationState()
+        instance.runtime_status = RuntimeStatus.RUNNING
+        instance.last_updated_time = now
+        if outcome.custom_status_set:
+            instance.custom_status = outcome.custom_status
+        store.start_new_execution(instance, started_event(instance, now))
+        self.runner.restart(instance_id)
+        effects.ready.append(instance_id)
+
+    def _fail_unrecordable(self, instance_id: str, error: Exception) -> None:
+        """An episode that cannot be recorded fails its instance instead of looping forever.
+
+        The same messages would fail the same way in every later episode (a value that cannot be
+        stored, a devhost bug), so the instance ends Failed with the reason, and its inbox goes
+        with it. A database that cannot be written at all (disk full, I/O error) is no fault of
+        the instance: its work stays in SQLite and runs again after a restart."""
+        if isinstance(error, sqlite3.OperationalError):
+            log.exception("devhost could not write %s (it runs after a restart)", instance_id)
+            return
+        reason = (
+            (
+                f"devhost could not record an episode of this instance "
+                f"({type(error).__name__}: {error})"
+            )
+            .encode("utf-8", "backslashreplace")
+            .decode("utf-8")
+        )
+        log.error("Instance %s failed: %s", instance_id, reason, exc_info=error)
+        mark = len(self._uncommitted)
+        try:
+            with self.store.transaction():
+                instance = self.store.get_instance(instance_id)
+                if instance is None or instance.ended:
+                    return
+                now = self.now()
+                outcome = ending(
+                    self.context_for(instance, now),
+                    instance.state,
+                    RuntimeStatus.FAILED,
+                    compact(reason),
+                    reason,
+                )
+                self.commit(instance, outcome, now, consumed=[])
+        except Exception:
+            del self._uncommitted[mark:]
+            self.runner.forget(instance_id)
+            log.exception("devhost could not record the failure of instance %s", instance_id)

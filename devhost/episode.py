@@ -1,0 +1,521 @@
+"""The pure core of an episode: what one answer of the SDK means for an instance.
+
+Given the instance's bookkeeping, the new events the episode delivered and the SDK's answer, decide
+what the extension and DurableTask.Core would do, and return it as an :class:`Outcome`: history
+events to append, activities, timers and sub-orchestrations to start, timers to cancel, messages
+to other instances, the custom status, and how the instance ends or continues as new. No store, no
+clock, no event loop: the dispatcher applies the outcome in one transaction (``store.py``), and
+tests call these functions with history fixtures.
+
+Sequence numbers follow DurableTask.Core, which the SDK mirrors: each scheduled activity, timer or
+sub-orchestration takes the next number in the order the orchestrator scheduled it, and a
+``*_with_retry`` call takes one number for the retry timer after each failure and one for each new
+attempt, at the moment the SDK processes that failure or timer. To keep that order unambiguous, an
+episode delivers at most one retry-related event, and only as its first new event.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from devhost.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves, top_level
+from devhost.errors import InvalidInstanceId
+from devhost.history import EventType, format_timestamp, make_event, parse_timestamp
+from devhost.records import (
+    InboxRow,
+    OrchestrationState,
+    ParentRef,
+    PendingTask,
+    RetryState,
+)
+from devhost.status import RuntimeStatus, validate_instance_id
+
+MAX_CUSTOM_STATUS_BYTES = 16_384
+
+_COMPLETION_KEYS = {
+    EventType.TASK_COMPLETED: "TaskScheduledId",
+    EventType.TASK_FAILED: "TaskScheduledId",
+    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: "TaskScheduledId",
+    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: "TaskScheduledId",
+    EventType.TIMER_FIRED: "TimerId",
+}
+_FAILURES = {EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED}
+_WITH_RETRY = {ActionType.CALL_ACTIVITY_WITH_RETRY, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY}
+_ACTIVITY_CALLS = {ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY}
+# Json.NET, which re-serialises the status on the host, also escapes these three.
+_JSON_NET_ESCAPES = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def compact(value: Any) -> str:
+    """JSON text as devhost stores values: compact, non-ASCII kept."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def missing_function_message(name: str, kind: str) -> str:
+    return f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function."
+
+
+# -- which messages an episode takes -------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """The messages one episode delivers, those it discards, and whether any are left over."""
+
+    messages: list[InboxRow]
+    stale: list[int]
+    more: bool
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [message.event for message in self.messages]
+
+
+def select_batch(state: OrchestrationState, execution_id: str, messages: list[InboxRow]) -> Batch:
+    """Like the extension, an episode takes every pending message of the instance (all raised
+    events at once), except that a retry-related event must come first in its episode: the batch
+    stops before a second one (``more``). Results of an earlier execution, or of tasks no longer
+    pending (a cancelled timer), are stale."""
+    batch: list[InboxRow] = []
+    stale: list[int] = []
+    for message in messages:
+        if message.execution_id and message.execution_id != execution_id:
+            stale.append(message.id)
+            continue
+        kind = message.event["EventType"]
+        key_name = _COMPLETION_KEYS.get(kind)
+        if key_name is not None:
+            task = state.pending.get(int(message.event.get(key_name, -1)))
+            if task is None:
+                stale.append(message.id)
+                continue
+            retry_related = task.retry is not None and (
+                kind in _FAILURES or task.kind == "retry_timer"
+            )
+            if retry_related and batch:
+                return Batch(batch, stale, more=True)
+        batch.append(message)
+    return Batch(batch, stale, more=False)
+
+
+# -- what an episode decides ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    seq: int
+    name: str
+    input: str | None
+
+
+@dataclass(frozen=True)
+class NewTimer:
+    seq: int
+    fire_at: str
+
+
+@dataclass(frozen=True)
+class NewChild:
+    """A sub-orchestration to create; ``input`` is stored as the extension stores it."""
+
+    seq: int
+    name: str
+    instance_id: str
+    input: str | None
+
+
+@dataclass(frozen=True)
+class Message:
+    """An event for an instance's inbox (``execution_id`` None: whichever execution is current)."""
+
+    instance_id: str
+    execution_id: str | None
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Ending:
+    status: RuntimeStatus
+    output: str
+    reason: str | None = None
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Continue as new with ``input`` (as stored); ``waits`` counts, by event name, the waits of
+    the execution that ends and ``delivered`` holds this episode's new events, so the dispatcher
+    can name the raised events the execution never consumed."""
+
+    input: str | None
+    waits: collections.Counter[str]
+    delivered: list[dict[str, Any]]
+
+
+@dataclass
+class Outcome:
+    """Everything one episode changes, for the dispatcher to apply in one transaction."""
+
+    state: OrchestrationState
+    runtime_status: RuntimeStatus
+    events: list[dict[str, Any]] = field(default_factory=list)
+    custom_status: str | None = None
+    custom_status_set: bool = False
+    activities: list[NewActivity] = field(default_factory=list)
+    timers: list[NewTimer] = field(default_factory=list)
+    cancelled_timers: list[int] = field(default_factory=list)
+    children: list[NewChild] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    ending: Ending | None = None
+    restart: Restart | None = None
+
+
+@dataclass(frozen=True)
+class EpisodeContext:
+    """What the pure functions need to know about the instance and the app."""
+
+    instance_id: str
+    name: str
+    execution_id: str
+    parent: ParentRef | None
+    now: str
+    activities: frozenset[str]
+    orchestrators: frozenset[str]
+
+
+def decide(
+    ctx: EpisodeContext,
+    state: OrchestrationState,
+    new_events: list[dict[str, Any]],
+    answer: dict[str, Any] | None,
+    error: str | None,
+) -> Outcome:
+    """The outcome of an episode that delivered ``new_events`` (``OrchestratorStarted`` first)
+    and got ``answer`` from the SDK, or ``error`` when the orchestrator failed (``answer`` may
+    then still hold the state the SDK reported with the failure)."""
+    outcome = Outcome(state=state.copy(), runtime_status=RuntimeStatus.RUNNING)
+    outcome.events.extend(new_events)
+    failure = error
+    if answer is not None:
+        failure = _apply_custom_status(outcome, answer) or failure
+    if failure is not None:
+        _end(ctx, outcome, _failed(ctx, failure))
+    else:
+        assert answer is not None
+        _apply_answer(ctx, outcome, answer, new_events)
+    if outcome.ending is None and outcome.restart is None:
+        outcome.events.append(make_event(EventType.ORCHESTRATOR_COMPLETED, ctx.now))
+    return outcome
+
+
+def ending(
+    ctx: EpisodeContext,
+    state: OrchestrationState,
+    status: RuntimeStatus,
+    output: str,
+    reason: str | None = None,
+    first_event: dict[str, Any] | None = None,
+) -> Outcome:
+    """An instance ended from outside an episode (terminated, or failed by devhost itself)."""
+    outcome = Outcome(state=state.copy(), runtime_status=status)
+    if first_event is not None:
+        outcome.events.append(first_event)
+    _end(ctx, outcome, Ending(status, output, reason))
+    return outcome
+
+
+def _failed(ctx: EpisodeContext, error: str) -> Ending:
+    message = f"Orchestrator function '{ctx.name}' failed: {error}"
+    return Ending(RuntimeStatus.FAILED, compact(message), message, error)
+
+
+def _apply_custom_status(outcome: Outcome, answer: dict[str, Any]) -> str | None:
+    """Set the custom status as the shim does (only when sent); the failure text when it is over
+    the host's 16 KB limit (UTF-16 bytes of the compact JSON, as ``Encoding.Unicode`` counts)."""
+    if answer.get("customStatus") is None:
+        return None
+    text = compact(answer["customStatus"])
+    size = len(text.translate(_JSON_NET_ESCAPES).encode("utf-16-le", "surrogatepass"))
+    if size > MAX_CUSTOM_STATUS_BYTES:
+        return (
+            f"The custom status is {size:,} bytes of UTF-16 JSON; the limit is "
+            f"{MAX_CUSTOM_STATUS_BYTES:,} bytes (16 KB)."
+        )
+    outcome.custom_status = text
+    outcome.custom_status_set = True
+    return None
+
+
+def _apply_answer(
+    ctx: EpisodeContext,
+    outcome: Outcome,
+    answer: dict[str, Any],
+    new_events: list[dict[str, Any]],
+) -> None:
+    state = outcome.state
+    actions = top_level(answer)
+
+    # Timers the orchestrator has cancelled since (e.g. the loser of a task_any race).
+    for seq, task in list(state.pending.items()):
+        if (
+            task.kind == "timer"
+            and task.path is not None
+            and task.path[0] < len(actions)
+            and action_at(actions, task.path).get("isCanceled")
+        ):
+            del state.pending[seq]
+            outcome.cancelled_timers.append(seq)
+
+    for event in new_events:
+        _settle(ctx, outcome, event)
+
+    leaves = new_leaves(actions, state.known_top)
+    state.known_top = len(actions)
+    restart: dict[str, Any] | None = None
+    for leaf in leaves:
+        if leaf.kind in UNSUPPORTED:
+            # Fail before anything else this answer asked for is started.
+            outcome.activities.clear()
+            outcome.timers.clear()
+            outcome.children.clear()
+            reason = (
+                f"{UNSUPPORTED[leaf.kind]} are not supported by devhost (action "
+                f"{leaf.kind.name}); run this app on the Functions host."
+            )
+            _end(ctx, outcome, _failed(ctx, reason))
+            return
+        if leaf.kind == ActionType.CONTINUE_AS_NEW:
+            restart = leaf.action
+            continue
+        _schedule(ctx, outcome, leaf)
+
+    if not answer.get("isDone"):
+        return
+    if restart is not None:
+        input_text = restart.get("input")
+        outcome.restart = Restart(
+            input=json.dumps(input_text) if input_text is not None else None,
+            waits=_waits(actions),
+            delivered=new_events,
+        )
+        outcome.events.clear()  # the new execution starts with an empty history
+        return
+    if any(task.kind == "timer" for task in state.pending.values()):
+        # DurableTask keeps an instance Running until every timer it created has fired or been
+        # cancelled; the orchestrator returns again when the timer fires.
+        return
+    _end(ctx, outcome, Ending(RuntimeStatus.COMPLETED, compact(answer.get("output"))))
+
+
+def _waits(actions: list[dict[str, Any]]) -> collections.Counter[str]:
+    return collections.Counter(
+        leaf.action.get("externalEventName") or ""
+        for leaf in new_leaves(actions, 0)
+        if leaf.kind == ActionType.WAIT_FOR_EXTERNAL_EVENT
+    )
+
+
+def unconsumed_events(events: list[dict[str, Any]], waits: collections.Counter[str]) -> list[str]:
+    """Names of raised events delivered to an execution but never waited for (the SDK hands each
+    wait the oldest event of its name, so the unconsumed ones are the latest of each)."""
+    delivered = collections.Counter(
+        event.get("Name") or "" for event in events if event["EventType"] == EventType.EVENT_RAISED
+    )
+    return sorted((delivered - waits).elements())
+
+
+def _settle(ctx: EpisodeContext, outcome: Outcome, event: dict[str, Any]) -> None:
+    """Retire the task an event completes; a failed or retried ``*_with_retry`` call goes on."""
+    kind = EventType(event["EventType"])
+    key_name = _COMPLETION_KEYS.get(kind)
+    if key_name is None:
+        return
+    pending = outcome.state.pending
+    task = pending.pop(int(event[key_name]), None)
+    if task is None or task.retry is None:
+        return
+    retry = task.retry
+    if kind in _FAILURES:
+        # DurableTask's RetryInterceptor waits before every retry, and once more after the last
+        # attempt before giving up; the SDK numbers that timer now.
+        seq = outcome.state.take_seq()
+        fire_at = parse_timestamp(ctx.now) + timedelta(milliseconds=retry.interval_ms)
+        _timer(ctx, outcome, seq, format_timestamp(fire_at), fires=True)
+        pending[seq] = PendingTask(
+            kind="retry_timer",
+            name=task.name,
+            input=task.input,
+            child_id=task.child_id,
+            retry=retry,
+            retry_kind=task.retry_kind,
+        )
+    elif kind == EventType.TIMER_FIRED and task.kind == "retry_timer":
+        if retry.attempt >= retry.max:
+            return
+        seq = outcome.state.take_seq()
+        assert task.retry_kind is not None and task.name is not None
+        pending[seq] = PendingTask(
+            kind=task.retry_kind,
+            name=task.name,
+            input=task.input,
+            child_id=task.child_id,
+            retry=RetryState(retry.max, retry.interval_ms, retry.attempt + 1),
+            retry_kind=task.retry_kind,
+        )
+        if task.retry_kind == "activity":
+            _activity(ctx, outcome, seq, task.name, task.input)
+        else:
+            _child(ctx, outcome, seq, task.name, task.input, task.child_id)
+
+
+def _schedule(ctx: EpisodeContext, outcome: Outcome, leaf: Leaf) -> None:
+    action = leaf.action
+    kind = leaf.kind
+    if kind == ActionType.WAIT_FOR_EXTERNAL_EVENT:
+        return  # events are delivered by name; they take no sequence number
+    state = outcome.state
+    seq = state.take_seq()
+    if kind == ActionType.CREATE_TIMER:
+        fire_at = format_timestamp(parse_timestamp(action["fireAt"]))
+        cancelled = bool(action.get("isCanceled"))
+        _timer(ctx, outcome, seq, fire_at, fires=not cancelled)
+        if not cancelled:
+            state.pending[seq] = PendingTask(kind="timer", path=list(leaf.path))
+        return
+    retry = None
+    if kind in _WITH_RETRY:
+        options = action.get("retryOptions") or {}
+        retry = RetryState(
+            max=int(options.get("maxNumberOfAttempts", 1)),
+            interval_ms=int(options.get("firstRetryIntervalInMilliseconds", 1000)),
+        )
+    name = action["functionName"]
+    input_text = action.get("input")
+    if kind in _ACTIVITY_CALLS:
+        state.pending[seq] = PendingTask(
+            kind="activity", name=name, input=input_text, retry=retry, retry_kind="activity"
+        )
+        _activity(ctx, outcome, seq, name, input_text)
+    else:
+        child_id = action.get("instanceId")
+        state.pending[seq] = PendingTask(
+            kind="sub_orchestration",
+            name=name,
+            input=input_text,
+            child_id=child_id,
+            retry=retry,
+            retry_kind="sub_orchestration",
+        )
+        _child(ctx, outcome, seq, name, input_text, child_id)
+
+
+def _timer(ctx: EpisodeContext, outcome: Outcome, seq: int, fire_at: str, fires: bool) -> None:
+    """Record TimerCreated; unless the timer is already cancelled, queue its TimerFired."""
+    outcome.events.append(make_event(EventType.TIMER_CREATED, ctx.now, seq, FireAt=fire_at))
+    if fires:
+        outcome.timers.append(NewTimer(seq, fire_at))
+
+
+def _activity(
+    ctx: EpisodeContext, outcome: Outcome, seq: int, name: str, input_text: str | None
+) -> None:
+    outcome.events.append(
+        make_event(EventType.TASK_SCHEDULED, ctx.now, seq, Name=name, Input=input_text)
+    )
+    if name in ctx.activities:
+        outcome.activities.append(NewActivity(seq, name, input_text))
+        return
+    failed = make_event(
+        EventType.TASK_FAILED,
+        ctx.now,
+        TaskScheduledId=seq,
+        Reason=missing_function_message(name, "activity"),
+        Details=None,
+    )
+    outcome.messages.append(Message(ctx.instance_id, ctx.execution_id, failed))
+
+
+def _child(
+    ctx: EpisodeContext,
+    outcome: Outcome,
+    seq: int,
+    name: str,
+    input_text: str | None,
+    child_id: str | None,
+) -> None:
+    child_id = child_id or f"{ctx.instance_id}:{seq}"
+    outcome.events.append(
+        make_event(
+            EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
+            ctx.now,
+            seq,
+            Name=name,
+            InstanceId=child_id,
+            Input=input_text,
+        )
+    )
+    problem = None
+    if name not in ctx.orchestrators:
+        problem = missing_function_message(name, "orchestrator")
+    else:
+        try:
+            validate_instance_id(child_id)
+        except InvalidInstanceId as error:
+            problem = str(error)
+    if problem is not None:
+        outcome.messages.append(child_failed(ctx, seq, problem))
+        return
+    # The SDK sends the input as JSON text, and the extension stores that text as a JSON string,
+    # which get_input() decodes once more: the same double encoding as start_new.
+    child_input = json.dumps(input_text) if input_text is not None else None
+    outcome.children.append(NewChild(seq, name, child_id, child_input))
+
+
+def child_failed(ctx: EpisodeContext, seq: int, reason: str) -> Message:
+    """The parent's message for a sub-orchestration that could not be started."""
+    failed = make_event(
+        EventType.SUB_ORCHESTRATION_INSTANCE_FAILED,
+        ctx.now,
+        TaskScheduledId=seq,
+        Reason=reason,
+        Details=None,
+    )
+    return Message(ctx.instance_id, ctx.execution_id, failed)
+
+
+def _end(ctx: EpisodeContext, outcome: Outcome, end: Ending) -> None:
+    """End the instance: ExecutionCompleted, no outstanding tasks, and a parent told."""
+    outcome.events.append(
+        make_event(
+            EventType.EXECUTION_COMPLETED,
+            ctx.now,
+            OrchestrationStatus=str(end.status),
+            Result=end.output,
+        )
+    )
+    outcome.ending = end
+    outcome.runtime_status = end.status
+    outcome.state.pending.clear()
+    parent = ctx.parent
+    if parent is None:
+        return
+    if end.status == RuntimeStatus.COMPLETED:
+        event = make_event(
+            EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
+            ctx.now,
+            TaskScheduledId=parent.task_id,
+            Result=end.output,
+        )
+    else:
+        event = make_event(
+            EventType.SUB_ORCHESTRATION_INSTANCE_FAILED,
+            ctx.now,
+            TaskScheduledId=parent.task_id,
+            Reason=end.reason or str(end.status),
+            Details=end.details,
+        )
+    outcome.messages.append(Message(parent.instance_id, parent.execution_id, event))

@@ -1,0 +1,158 @@
+"""Typed rows of devhost's state: an instance, its inbox messages, its activity work, and the
+orchestration bookkeeping (sequence numbers, outstanding tasks) persisted with the instance.
+
+``OrchestrationState`` is stored as JSON in ``instances.engine_state``; its keys are those of the
+untyped dicts earlier devhost versions wrote, so their state files still load.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from devhost.status import RuntimeStatus
+
+TaskKind = Literal["activity", "sub_orchestration", "timer", "retry_timer"]
+
+
+@dataclass
+class RetryState:
+    """A ``*_with_retry`` call: attempts allowed, the wait between them, the attempt running."""
+
+    max: int
+    interval_ms: int
+    attempt: int = 1
+
+
+@dataclass
+class PendingTask:
+    """Something the orchestrator scheduled that has not completed yet, by sequence number.
+
+    ``retry_timer`` is the wait before the next attempt of a ``*_with_retry`` call: it keeps the
+    call's name, input and ``retry_kind`` so the attempt can be scheduled when it fires. ``path``
+    locates a timer's ``CreateTimer`` action, whose ``isCanceled`` a later answer may set."""
+
+    kind: TaskKind
+    name: str | None = None
+    input: str | None = None
+    child_id: str | None = None
+    retry: RetryState | None = None
+    retry_kind: TaskKind | None = None
+    path: list[int] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingTask:
+        retry = data.get("retry")
+        return cls(
+            kind=data["kind"],
+            name=data.get("name"),
+            input=data.get("input"),
+            child_id=data.get("child_id"),
+            retry=RetryState(**retry) if retry else None,
+            retry_kind=data.get("retry_kind"),
+            path=data.get("path"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored dict (no ``dataclasses.asdict``: it deep-copies, and this runs for every
+        outstanding task of every episode)."""
+        data: dict[str, Any] = {"kind": self.kind}
+        for key in ("name", "input", "child_id", "retry_kind", "path"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        if self.retry is not None:
+            retry = self.retry
+            data["retry"] = {
+                "max": retry.max,
+                "interval_ms": retry.interval_ms,
+                "attempt": retry.attempt,
+            }
+        return data
+
+
+@dataclass
+class OrchestrationState:
+    """``next_seq``: the next DurableTask sequence number; ``known_top``: top-level actions of the
+    SDK's answer already handled; ``pending``: outstanding tasks by sequence number."""
+
+    next_seq: int = 0
+    known_top: int = 0
+    pending: dict[int, PendingTask] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, text: str) -> OrchestrationState:
+        data = json.loads(text)
+        return cls(
+            next_seq=data["next_seq"],
+            known_top=data["known_top"],
+            pending={int(k): PendingTask.from_json(v) for k, v in data["pending"].items()},
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "next_seq": self.next_seq,
+                "known_top": self.known_top,
+                "pending": {str(k): v.to_json() for k, v in self.pending.items()},
+            },
+            separators=(",", ":"),
+        )
+
+    def copy(self) -> OrchestrationState:
+        """An independent copy: tasks are replaced, never changed in place, so sharing them is
+        safe (and an episode of a wide fan-out does not deep-copy hundreds of them)."""
+        return OrchestrationState(self.next_seq, self.known_top, dict(self.pending))
+
+    def take_seq(self) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """The orchestration that started this one as a sub-orchestration, and its task's number."""
+
+    instance_id: str
+    execution_id: str
+    task_id: int
+
+
+@dataclass
+class InstanceRow:
+    instance_id: str
+    name: str
+    execution_id: str
+    runtime_status: RuntimeStatus
+    input: str | None
+    output: str | None
+    custom_status: str | None
+    created_time: str
+    last_updated_time: str
+    parent: ParentRef | None
+    state: OrchestrationState
+
+    @property
+    def ended(self) -> bool:
+        return self.runtime_status.is_ended
+
+
+@dataclass
+class InboxRow:
+    id: int
+    instance_id: str
+    execution_id: str | None
+    event: dict[str, Any]
+    visible_at: str | None
+
+
+@dataclass
+class ActivityRow:
+    id: int
+    instance_id: str
+    execution_id: str
+    task_id: int
+    name: str
+    input: str | None
