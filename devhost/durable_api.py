@@ -13,18 +13,16 @@ those bodies.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
+from devhost.engine import Engine
 from devhost.errors import (
     DevhostError,
     InstanceEnded,
@@ -35,15 +33,10 @@ from devhost.errors import (
 )
 from devhost.json_text import check_json_text
 from devhost.status import validate_instance_id
+from devhost.urls import management_urls
 
 log = logging.getLogger("devhost.durable_api")
 
-RPC_PATH = "/durabletask"
-WEBHOOK_PATH = "/runtime/webhooks/durabletask"
-ADMIN_CLOCK_PATH = "/admin/devhost/clock/advance"
-ADMIN_INSTANCES_PATH = "/admin/devhost/instances"
-DEFAULT_CONNECTION = "Storage"
-INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
 CONTINUATION_HEADER = "x-ms-continuation-token"
 
 RUNNING_STATUSES = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
@@ -61,64 +54,6 @@ ERROR_STATUS: tuple[tuple[type[DevhostError], int], ...] = (
     (InstanceEnded, 410),
 )
 """The extension's answer to each refusal of the engine, in one place."""
-
-
-@dataclass
-class HostUrls:
-    """Where this host is reached: filled in once the listening port is known.
-
-    ``public_origin`` is what ``func start`` would print (``http://localhost:7071``) and goes into
-    webhook URLs; ``rpc_origin`` is the loopback address the SDK calls back on.
-    """
-
-    public_origin: str = "http://localhost:7071"
-    rpc_origin: str = "http://127.0.0.1:7071"
-
-    @property
-    def webhook_base(self) -> str:
-        return self.public_origin + WEBHOOK_PATH
-
-    @property
-    def rpc_base_url(self) -> str:
-        return self.rpc_origin + RPC_PATH + "/"
-
-
-def management_urls(
-    origin: str,
-    instance_id: str,
-    task_hub: str,
-    connection: str = DEFAULT_CONNECTION,
-    *,
-    return_500_on_failure: bool = False,
-) -> dict[str, str]:
-    """The extension's ``HttpManagementPayload`` (``GetClientResponseLinks``) for one instance."""
-    prefix = f"{origin}{WEBHOOK_PATH}/instances/{quote(instance_id, safe='')}"
-    suffix = f"taskHub={quote(task_hub, safe='')}&connection={quote(connection, safe='')}"
-    status_uri = f"{prefix}?{suffix}"
-    if return_500_on_failure:
-        status_uri += "&returnInternalServerErrorOnFailure=true"
-    return {
-        "id": instance_id,
-        "statusQueryGetUri": status_uri,
-        "sendEventPostUri": f"{prefix}/raiseEvent/{{eventName}}?{suffix}",
-        "terminatePostUri": f"{prefix}/terminate?reason={{text}}&{suffix}",
-        "rewindPostUri": f"{prefix}/rewind?reason={{text}}&{suffix}",
-        "purgeHistoryDeleteUri": f"{prefix}?{suffix}",
-        "restartPostUri": f"{prefix}/restart?{suffix}",
-        "suspendPostUri": f"{prefix}/suspend?reason={{text}}&{suffix}",
-        "resumePostUri": f"{prefix}/resume?reason={{text}}&{suffix}",
-    }
-
-
-def creation_urls(webhook_base: str) -> dict[str, str]:
-    """The extension's ``HttpCreationPayload`` (``GetInstanceCreationLinks``), without a key."""
-    prefix = webhook_base + "/orchestrators/{functionName}[/{instanceId}]"
-    return {
-        "createNewInstancePostUri": prefix + "?",
-        "createAndWaitOnNewInstancePostUri": (
-            prefix + "?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&"
-        ),
-    }
 
 
 def check_status_response(origin: str, instance_id: str, task_hub: str) -> web.Response:
@@ -220,13 +155,6 @@ def error_response(
     return web.json_response(error_body(message, exception_message, exception_type), status=status)
 
 
-async def maybe_await(value: Any) -> Any:
-    """Engine methods may be plain or coroutine functions; accept both."""
-    if inspect.isawaitable(value):
-        return await value
-    return value
-
-
 def unknown_orchestrator_message(name: str, known: list[str]) -> str:
     """``GetInvalidOrchestratorFunctionMessage`` from the extension, verbatim in structure."""
     message = (
@@ -248,16 +176,13 @@ class DurableApi:
 
     def __init__(
         self,
-        engine: Any,
+        engine: Engine,
         orchestrators: Mapping[str, Any],
         task_hub: str,
-        *,
-        test_hooks: bool = False,
     ) -> None:
         self.engine = engine
         self.orchestrators = orchestrators
         self.task_hub = task_hub
-        self.test_hooks = test_hooks
 
     async def handle(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
         """Route like ``HandleRequestAsync``; ``segments`` are the decoded path after the base."""
@@ -275,7 +200,7 @@ class DurableApi:
         count = len(segments)
         if head == "orchestrators" and count in (2, 3):
             if method != "POST":
-                return _not_found()
+                return not_found()
             return await self.start(request, segments[1], segments[2] if count == 3 else None)
         if head == "entities" and count <= 3:
             return error_response(
@@ -286,23 +211,23 @@ class DurableApi:
                 return await self.list_instances(request)
             if method == "DELETE":
                 return await self.purge_by(request)
-            return _not_found()
+            return not_found()
         if head == "instances" and count == 2:
             if method == "GET":
                 return await self.get_status(request, segments[1])
             if method == "DELETE":
                 return await self.purge(segments[1])
-            return _not_found()
+            return not_found()
         if head == "instances" and count == 3 and method == "POST":
             operation = self._operations().get(segments[2].lower())
             if operation is not None:
                 return await operation(request, segments[1])
-            return _not_found()
+            return not_found()
         if head == "instances" and count == 4 and segments[2].lower() == "raiseevent":
             if method != "POST":
-                return _not_found()
+                return not_found()
             return await self.raise_event(request, segments[1], segments[3])
-        return _not_found()
+        return not_found()
 
     def _operations(self) -> dict[str, Handler]:
         return {
@@ -382,13 +307,11 @@ class DurableApi:
         show_history_output: bool = False,
         show_input: bool = True,
     ) -> dict[str, Any] | None:
-        status = await maybe_await(
-            self.engine.get_status(
-                instance_id,
-                show_history=show_history,
-                show_history_output=show_history_output,
-                show_input=show_input,
-            )
+        status = self.engine.get_status(
+            instance_id,
+            show_history=show_history,
+            show_history_output=show_history_output,
+            show_input=show_input,
         )
         return None if status is None else _without_empty_history(status)
 
@@ -402,7 +325,7 @@ class DurableApi:
             show_input=_default(parse_bool(query.get("showInput")), True),
         )
         if status is None:
-            return _not_found(f"No instance with ID '{instance_id}' found.")
+            return not_found(f"No instance with ID '{instance_id}' found.")
         runtime = status.get("runtimeStatus")
         if runtime in RUNNING_STATUSES:
             return web.json_response(
@@ -421,14 +344,12 @@ class DurableApi:
     async def list_instances(self, request: web.Request) -> web.StreamResponse:
         """``GET instances/``: filters, ``top`` and an offset continuation token in the header."""
         query = request.query
-        statuses = await maybe_await(
-            self.engine.query_status(
-                parse_datetime(query.get("createdTimeFrom")),
-                parse_datetime(query.get("createdTimeTo")),
-                parse_statuses(query.getall("runtimeStatus", [])),
-                query.get("instanceIdPrefix"),
-                _default(parse_bool(query.get("showInput")), True),
-            )
+        statuses = self.engine.query_status(
+            parse_datetime(query.get("createdTimeFrom")),
+            parse_datetime(query.get("createdTimeTo")),
+            parse_statuses(query.getall("runtimeStatus", [])),
+            query.get("instanceIdPrefix"),
+            _default(parse_bool(query.get("showInput")), True),
         )
         offset = _parse_offset(request.headers.get(CONTINUATION_HEADER))
         top = _parse_int(query.get("top"))
@@ -444,7 +365,7 @@ class DurableApi:
         """404 when unknown, 410 when ended: the extension checks before every operation."""
         status = await self._status(instance_id, show_input=False)
         if status is None:
-            return _not_found(f"No instance with ID '{instance_id}' found.")
+            return not_found(f"No instance with ID '{instance_id}' found.")
         if status.get("runtimeStatus") in TERMINAL_STATUSES:
             return error_response(
                 410,
@@ -496,7 +417,7 @@ class DurableApi:
         """404 / 412 as the extension; a failed instance gets 501: devhost cannot rewind."""
         status = await self._status(instance_id, show_input=False)
         if status is None:
-            return _not_found(f'No orchestration with instance ID "{instance_id}" found.')
+            return not_found(f'No orchestration with instance ID "{instance_id}" found.')
         runtime = status.get("runtimeStatus")
         if runtime != "Failed":
             return error_response(
@@ -532,7 +453,7 @@ class DurableApi:
         """``HandleDeleteHistoryByIdRequestAsync``: 404 unknown, 412 not ended, 200 count."""
         status = await self._status(instance_id, show_input=False)
         if status is None:
-            return _not_found(f"No instance with ID '{instance_id}' found.")
+            return not_found(f"No instance with ID '{instance_id}' found.")
         runtime = status.get("runtimeStatus")
         if runtime not in TERMINAL_STATUSES:
             return error_response(
@@ -553,87 +474,11 @@ class DurableApi:
         statuses = parse_statuses(query.getall("runtimeStatus", []))
         deleted = await self.engine.purge_by(created_from, created_to, statuses)
         if not deleted:
-            return _not_found("No instances matched the purge filter.")
+            return not_found("No instances matched the purge filter.")
         return web.json_response({"instancesDeleted": deleted}, status=200)
 
     def _now(self) -> datetime:
-        clock = getattr(self.engine, "clock", None)
-        now = clock.now() if clock is not None else datetime.now(timezone.utc)
-        return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-
-    # -- test hooks ------------------------------------------------------------------------
-
-    async def advance_clock(self, request: web.Request) -> web.StreamResponse:
-        """``POST /admin/devhost/clock/advance {"seconds": N}``: move the manual clock."""
-        if not self.test_hooks:
-            return _not_found()
-        if request.method != "POST":
-            return error_response(405, "Use POST.")
-        try:
-            body = json.loads((await request.read()).decode("utf-8") or "{}")
-            seconds = float(body["seconds"])
-        except (ValueError, KeyError, TypeError):
-            return error_response(400, 'Send a JSON body like {"seconds": 30}.')
-        if not math.isfinite(seconds) or seconds < 0:
-            return error_response(400, "'seconds' must be a finite number >= 0.")
-        clock = getattr(self.engine, "clock", None)
-        if clock is None or getattr(clock, "skippable", True) is False:
-            return error_response(
-                400, "The clock is not manual; start devhost with --manual-clock."
-            )
-        try:
-            await maybe_await(clock.advance(seconds))
-        except (RuntimeError, ValueError) as exc:
-            return error_response(400, str(exc))
-        return web.json_response({"now": _iso(self._now())}, status=200)
-
-    async def wait_for_instance(self, request: web.Request, instance_id: str) -> web.StreamResponse:
-        """``POST /admin/devhost/instances/{id}/wait``: long-poll until the instance matches.
-
-        Body: ``{"runtimeStatus": [...], "customStatus": <value>, "historyEvents": {"TimerCreated":
-        2}, "timeout": <seconds>}`` (each optional; default: any ended status, 30 s).
-        ``historyEvents`` asks for at least that many events of each type in the history, e.g. a
-        retry's timer before the test advances the manual clock past it. Answers the status as soon
-        as an engine commit makes it match, so tests synchronise on the engine itself instead of
-        sleeping and polling; 408 with the last status when the timeout passes.
-        """
-        if not self.test_hooks:
-            return _not_found()
-        if request.method != "POST":
-            return error_response(405, "Use POST.")
-        try:
-            body = json.loads((await request.read()).decode("utf-8") or "{}")
-            statuses = set(body.get("runtimeStatus") or ("Completed", "Failed", "Terminated"))
-            timeout = float(body.get("timeout", 30))
-            wanted_events = {str(k): int(v) for k, v in (body.get("historyEvents") or {}).items()}
-        except (ValueError, TypeError, AttributeError):
-            return error_response(
-                400, 'Send a JSON body like {"runtimeStatus": ["Completed"], "timeout": 30}.'
-            )
-        if not math.isfinite(timeout) or not 0 <= timeout <= 600:
-            return error_response(400, "'timeout' must be between 0 and 600 seconds.")
-        wanted_status = body.get("customStatus")
-
-        def has_events() -> bool:
-            history = self.engine.get_status(instance_id, show_history=True) or {}
-            kinds = [event.get("EventType") for event in history.get("historyEvents") or []]
-            return all(kinds.count(kind) >= count for kind, count in wanted_events.items())
-
-        def matches(status: dict[str, Any]) -> bool:
-            if status["runtimeStatus"] not in statuses:
-                return False
-            if "customStatus" in body and status["customStatus"] != wanted_status:
-                return False
-            return not wanted_events or has_events()
-
-        if self.engine.get_status(instance_id) is None:
-            return _not_found(f"No instance with ID '{instance_id}' found.")
-        try:
-            status = await self.engine.wait_for(instance_id, matches, timeout)
-        except TimeoutError:
-            last = self.engine.get_status(instance_id)
-            return web.json_response({"Message": "Timed out.", "status": last}, status=408)
-        return web.json_response(status, status=200)
+        return self.engine.clock.now()
 
 
 def _without_empty_history(status: dict[str, Any]) -> dict[str, Any]:
@@ -664,11 +509,7 @@ def _origin(request: web.Request) -> str:
     return str(request.url.origin())
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _not_found(message: str = "Not found.") -> web.Response:
+def not_found(message: str = "Not found.") -> web.Response:
     return error_response(404, message)
 
 

@@ -16,52 +16,30 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost.durable_api import (
-    ADMIN_CLOCK_PATH,
-    ADMIN_INSTANCES_PATH,
-    RPC_PATH,
-    WEBHOOK_PATH,
-    DurableApi,
-    HostUrls,
-)
+from devhost import test_hooks
+from devhost.durable_api import DurableApi, not_found
+from devhost.engine import Engine
 from devhost.http_triggers import HttpTriggerHandler
 from devhost.invocation_log import log_invocation
 from devhost.loader import AppIndex, load_app
 from devhost.options import HostOptions
+from devhost.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
 from devhost.worker_threads import DaemonThreadPool
 
 log = logging.getLogger("devhost")
 
-EngineFactory = Callable[[AppIndex, HostOptions], Any]
-
 MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's request size limit
-URLS_KEY = web.AppKey("devhost_urls", HostUrls)
 INDEX_KEY = web.AppKey("devhost_index", AppIndex)
-ENGINE_KEY = web.AppKey("devhost_engine", object)
-_LOOPBACK_NAMES = ("", "0.0.0.0", "127.0.0.1", "localhost")
+ENGINE_KEY = web.AppKey("devhost_engine", Engine)
+TRIGGERS_KEY = web.AppKey("devhost_triggers", HttpTriggerHandler)
 
-
-def default_engine_factory(index: AppIndex, options: HostOptions) -> Any:
-    """The real engine, imported late so the HTTP layer can be used (and tested) without it."""
-    from devhost.engine import Engine
-
-    return Engine(index, options, log_invocation=log_invocation)
-
-
-def host_urls(host: str, port: int) -> HostUrls:
-    """Public links name ``localhost`` as ``func start`` prints them; RPC uses the loopback IP."""
-    if host in _LOOPBACK_NAMES:
-        return HostUrls(f"http://localhost:{port}", f"http://127.0.0.1:{port}")
-    if host == "::":
-        return HostUrls(f"http://localhost:{port}", f"http://[::1]:{port}")
-    name = f"[{host}]" if ":" in host else host
-    return HostUrls(f"http://{name}:{port}", f"http://{name}:{port}")
+Handler = Callable[[web.Request, list[str]], Awaitable[web.StreamResponse]]
 
 
 def _segments_after(path: str, base: str) -> list[str] | None:
@@ -72,45 +50,59 @@ def _segments_after(path: str, base: str) -> list[str] | None:
     return [unquote(s) for s in rest.split("/")] if rest else []
 
 
+def _routes(durable: DurableApi, hooks: test_hooks.TestHooks | None) -> list[tuple[str, Handler]]:
+    """The one dispatch table: a base path and the handler for the segments after it. Anything
+    under none of them is the app's HTTP functions'."""
+    routes: list[tuple[str, Handler]] = [(RPC_PATH, durable.handle), (WEBHOOK_PATH, durable.handle)]
+    if hooks is not None:
+
+        async def clock(request: web.Request, segments: list[str]) -> web.StreamResponse:
+            return await hooks.advance_clock(request) if not segments else not_found()
+
+        async def wait(request: web.Request, segments: list[str]) -> web.StreamResponse:
+            if len(segments) == 2 and segments[1] == "wait":
+                return await hooks.wait_for_instance(request, segments[0])
+            return not_found()
+
+        routes += [(test_hooks.CLOCK_PATH, clock), (test_hooks.INSTANCES_PATH, wait)]
+    return routes
+
+
 def create_app(
-    options: HostOptions,
-    *,
-    engine_factory: EngineFactory | None = None,
-    index: AppIndex | None = None,
-) -> tuple[web.Application, Any]:
+    options: HostOptions, *, index: AppIndex | None = None
+) -> tuple[web.Application, Engine]:
     """Load the app and build (not start) the engine and the aiohttp application.
 
     The engine starts and stops with the application (``cleanup_ctx``), after Azurite when the
-    app uses development storage. ``app[URLS_KEY]`` holds the links the durable client binding
-    hands out; :class:`DevHost` fills in the bound port.
+    app uses development storage. :class:`DevHost` gives the HTTP functions' durable client
+    binding the bound port's URLs once it listens.
     """
     index = index or load_app(options.app_dir, task_hub=options.task_hub)
-    engine = (engine_factory or default_engine_factory)(index, options)
-    urls = host_urls(options.host, options.port)
+    engine = Engine(index, options, log_invocation=log_invocation)
     executor = DaemonThreadPool(options.activity_workers, "devhost-http")
-    durable = DurableApi(engine, index.orchestrators, index.task_hub, test_hooks=options.test_hooks)
+    durable = DurableApi(engine, index.orchestrators, index.task_hub)
     triggers = HttpTriggerHandler(
-        index.http_functions, index.route_prefix, index.task_hub, urls, executor, str(index.app_dir)
+        index.http_functions,
+        index.route_prefix,
+        index.task_hub,
+        host_urls(options.host, options.port),
+        executor,
+        str(index.app_dir),
     )
+    routes = _routes(durable, test_hooks.TestHooks(engine) if options.test_hooks else None)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         path = request.raw_path.split("?", 1)[0]
-        for base in (RPC_PATH, WEBHOOK_PATH):
+        for base, handler in routes:
             segments = _segments_after(path, base)
             if segments is not None:
-                return await durable.handle(request, segments)
-        if options.test_hooks and path.rstrip("/") == ADMIN_CLOCK_PATH:
-            return await durable.advance_clock(request)
-        if options.test_hooks:
-            segments = _segments_after(path, ADMIN_INSTANCES_PATH)
-            if segments is not None and len(segments) == 2 and segments[1] == "wait":
-                return await durable.wait_for_instance(request, segments[0])
+                return await handler(request, segments)
         return await triggers.handle(request)
 
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
-    app[URLS_KEY] = urls
     app[INDEX_KEY] = index
     app[ENGINE_KEY] = engine
+    app[TRIGGERS_KEY] = triggers
     # [\s\S], not ".": aiohttp matches the decoded path, and an id may hold an encoded newline
     # (%0A), which must reach the API to be refused with a 400 rather than fall through to a 404.
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
@@ -152,7 +144,7 @@ async def _start_azurite(options: HostOptions, index: AppIndex) -> Any:
 
 
 def _engine_context(
-    engine: Any, executor: DaemonThreadPool
+    engine: Engine, executor: DaemonThreadPool
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def engine_lifecycle(_: web.Application) -> AsyncIterator[None]:
         await engine.start()
@@ -189,13 +181,10 @@ def describe_functions(index: AppIndex, urls: HostUrls) -> str:
 class DevHost:
     """A running devhost: ``async with DevHost(options) as host: ... host.base_url ...``."""
 
-    def __init__(
-        self, options: HostOptions, *, engine_factory: EngineFactory | None = None
-    ) -> None:
+    def __init__(self, options: HostOptions) -> None:
         self.options = options
-        self.engine_factory = engine_factory
         self.app: web.Application | None = None
-        self.engine: Any = None
+        self._engine: Engine | None = None
         self.runner: web.AppRunner | None = None
         self.urls = HostUrls()
         self.port = 0
@@ -210,13 +199,19 @@ class DevHost:
         return self.urls.public_origin
 
     @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the host is not started")
+        return self._engine
+
+    @property
     def index(self) -> AppIndex:
         if self.app is None:
             raise RuntimeError("the host is not started")
         return self.app[INDEX_KEY]
 
     async def start(self) -> None:
-        self.app, self.engine = create_app(self.options, engine_factory=self.engine_factory)
+        self.app, self._engine = create_app(self.options)
         self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         try:
             await self.runner.setup()
@@ -226,9 +221,8 @@ class DevHost:
             await self.runner.cleanup()
             raise
         self.port = int(self.runner.addresses[0][1])
-        bound = host_urls(self.options.host, self.port)
-        self.urls = self.app[URLS_KEY]
-        self.urls.public_origin, self.urls.rpc_origin = bound.public_origin, bound.rpc_origin
+        self.urls = host_urls(self.options.host, self.port)
+        self.app[TRIGGERS_KEY].urls = self.urls  # the durable client binding names this port
 
     async def stop(self) -> None:
         if self.runner is not None:

@@ -1,4 +1,5 @@
-"""Fixtures for devhost's HTTP layer: hosts on a free loopback port, with a fake or real engine."""
+"""Fixtures for devhost's HTTP layer: hosts on a free loopback port with the real engine, its
+state in memory and its clock manual, so tests drive real instances without waiting."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ import pytest
 
 from devhost.options import HostOptions
 from devhost.server import DevHost
-
-from .fakes import FakeEngine
 
 APPS = Path(__file__).parent / "apps"
 
@@ -41,11 +40,11 @@ def _restore_environ() -> Any:
 
 @pytest.fixture
 def start_host() -> Callable[..., Any]:
-    """``async with start_host("basic", test_hooks=True) as host`` with a FakeEngine."""
+    """``async with start_host("basic", test_hooks=True) as host``."""
 
     @asynccontextmanager
-    async def start(app: str = "basic", engine_factory: Any = FakeEngine, **overrides: Any):
-        async with DevHost(make_options(app, **overrides), engine_factory=engine_factory) as host:
+    async def start(app: str = "basic", **overrides: Any):
+        async with DevHost(make_options(app, **overrides)) as host:
             yield host
 
     return start

@@ -1,4 +1,9 @@
-"""The extension's HTTP API (RPC and webhook paths) over a fake engine: codes, headers, bodies."""
+"""The extension's HTTP API (RPC and webhook paths) over the real engine: codes, headers, bodies.
+
+Instances reach each runtime status the real way: ``hello_orchestrator`` calls an activity and
+waits for "Approval" (Running until the event, then Completed), ``failing_orchestrator`` raises,
+terminate and suspend come from the API itself.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,8 @@ import pytest
 
 from devhost.server import DevHost
 
-from .fakes import FakeEngine
-
 RPC = "/durabletask"
 WEBHOOK = "/runtime/webhooks/durabletask"
-
-
-def engine_of(host: DevHost) -> FakeEngine:
-    assert isinstance(host.engine, FakeEngine)
-    return host.engine
 
 
 async def call(
@@ -28,6 +26,27 @@ async def call(
     async with http.request(method, url, **kwargs) as response:
         text = await response.text()
         return response.status, (json.loads(text) if text else None), response.headers
+
+
+def status_is(*names: str) -> Any:
+    return lambda status: status["runtimeStatus"] in names
+
+
+async def running(host: DevHost, instance_id: str, input_json: str | None = None) -> None:
+    """A hello_orchestrator instance waiting for its Approval event."""
+    await host.engine.start_orchestration("hello_orchestrator", instance_id, input_json)
+    await host.engine.wait_for(instance_id, status_is("Running"))
+
+
+async def completed(host: DevHost, instance_id: str, input_json: str | None = None) -> None:
+    await running(host, instance_id, input_json)
+    await host.engine.raise_event(instance_id, "Approval", '"yes"')
+    await host.engine.wait_for(instance_id, status_is("Completed"))
+
+
+async def failed(host: DevHost, instance_id: str) -> None:
+    await host.engine.start_orchestration("failing_orchestrator", instance_id, None)
+    await host.engine.wait_for(instance_id, status_is("Failed"))
 
 
 @pytest.mark.parametrize("base", [RPC, WEBHOOK])
@@ -57,7 +76,8 @@ async def test_start_answers_202_with_management_payload(
     }  # fmt: skip
     assert headers["Location"] == body["statusQueryGetUri"]
     assert headers["Retry-After"] == "10"
-    assert engine_of(host).calls[-1] == ("start", "hello_orchestrator", "my-id", '{"a": 1}')
+    status = host.engine.get_status("my-id")
+    assert status is not None and status["input"] == {"a": 1}
 
 
 async def test_start_passes_the_body_json_as_received(
@@ -65,12 +85,18 @@ async def test_start_passes_the_body_json_as_received(
 ) -> None:
     """The SDK's double encoding reaches the engine untouched; so does a plain JSON body."""
     url = f"{host.base_url}{RPC}/orchestrators/hello_orchestrator"
-    await call(http, "POST", url, json=json.dumps({"a": 1}))  # what start_new sends
-    await call(http, "POST", url, data=b'{"a": 1}', headers={"Content-Type": "application/json"})
-    await call(http, "POST", url)
-    starts = [c for c in engine_of(host).calls if c[0] == "start"]
-    assert [c[3] for c in starts] == ['"{\\"a\\": 1}"', '{"a": 1}', None]
-    assert starts[0][2] is None  # no id: the engine generates one
+    ids = []
+    for kwargs in (
+        {"json": json.dumps({"a": 1})},  # what start_new sends
+        {"data": b'{"a": 1}', "headers": {"Content-Type": "application/json"}},
+        {},
+    ):
+        status, body, _ = await call(http, "POST", url, **kwargs)
+        assert status == 202
+        ids.append(body["id"])
+    inputs = [host.engine.get_status(i)["input"] for i in ids]  # type: ignore[index]
+    assert inputs == ['{"a": 1}', {"a": 1}, None]
+    assert len(set(ids)) == 3 and all(len(i) == 32 for i in ids)  # generated ids
 
 
 async def test_start_errors(host: DevHost, http: aiohttp.ClientSession) -> None:
@@ -81,7 +107,10 @@ async def test_start_errors(host: DevHost, http: aiohttp.ClientSession) -> None:
     assert body["ExceptionMessage"].startswith(
         "The function 'nope' doesn't exist, is disabled, or is not an orchestrator function."
     )
-    assert "'NamedOrchestrator', 'hello_orchestrator'" in body["ExceptionMessage"]
+    assert (
+        "'NamedOrchestrator', 'failing_orchestrator', 'hello_orchestrator'"
+        in (body["ExceptionMessage"])
+    )
 
     status, body, _ = await call(http, "POST", f"{base}/hello_orchestrator/@entity")
     assert status == 400
@@ -105,24 +134,22 @@ async def test_start_with_timeout_waits_for_completion(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:
     """``?timeout=&pollingInterval=``: 202 payload on timeout, else the output (200)."""
-    engine = engine_of(host)
     base = f"{host.base_url}{RPC}/orchestrators/hello_orchestrator"
     status, body, _ = await call(http, "POST", f"{base}/quick?timeout=0&pollingInterval=0")
     assert (status, body["id"]) == (202, "quick")
 
     request = asyncio.create_task(call(http, "POST", f"{base}/waited?timeout=60&pollingInterval=1"))
-    await engine.someone_waits.wait()
-    engine.set_status("waited", "Completed", {"done": True})
+    await host.engine.wait_for("waited", status_is("Running"))
+    await host.engine.raise_event("waited", "Approval", '"ok"')
     status, body, _ = await request
-    assert (status, body) == (200, {"done": True})
+    assert (status, body) == (200, ["Hello Tokyo!", "ok"])
 
 
 @pytest.mark.parametrize("base", [RPC, WEBHOOK])
 async def test_status_codes_follow_the_runtime_status(
     host: DevHost, http: aiohttp.ClientSession, base: str
 ) -> None:
-    engine = engine_of(host)
-    await engine.start_orchestration("hello_orchestrator", "s1", '"in"')
+    await running(host, "s1", '"in"')
     url = f"{host.base_url}{base}/instances/s1"
     status, body, headers = await call(http, "GET", url + "?showInput=false")
     assert status == 202
@@ -132,37 +159,42 @@ async def test_status_codes_follow_the_runtime_status(
     assert body["input"] is None
     assert "historyEvents" not in body
 
-    engine.set_status("s1", "Suspended")
+    await host.engine.suspend("s1", "pause")
     assert (await call(http, "GET", url))[0] == 202
-    engine.set_status("s1", "Completed", "out")
+    await host.engine.resume("s1", "go on")
+    await host.engine.raise_event("s1", "Approval", '"out"')
+    await host.engine.wait_for("s1", status_is("Completed"))
     status, body, headers = await call(http, "GET", url + "?showHistory=TRUE")
-    assert (status, body["output"], body["input"]) == (200, "out", "in")
-    assert body["historyEvents"] == [{"EventType": "ExecutionStarted"}]
+    assert (status, body["output"], body["input"]) == (200, ["Hello Tokyo!", "out"], "in")
+    assert body["historyEvents"][0]["EventType"] == "ExecutionStarted"
+    assert body["historyEvents"][-1]["EventType"] == "ExecutionCompleted"
     assert "Location" not in headers
 
-    engine.set_status("s1", "Failed", "boom")
-    assert (await call(http, "GET", url))[0] == 200
-    assert (await call(http, "GET", url + "?returnInternalServerErrorOnFailure=true"))[0] == 500
-    engine.set_status("s1", "Terminated")
-    assert (await call(http, "GET", url))[0] == 200
+    await failed(host, "f1")
+    failed_url = f"{host.base_url}{base}/instances/f1"
+    assert (await call(http, "GET", failed_url))[0] == 200
+    query = "?returnInternalServerErrorOnFailure=true"
+    assert (await call(http, "GET", failed_url + query))[0] == 500
+    await running(host, "t1")
+    await host.engine.terminate("t1", "stop")
+    assert (await call(http, "GET", f"{host.base_url}{base}/instances/t1"))[0] == 200
     status, body, _ = await call(http, "GET", f"{host.base_url}{base}/instances/unknown")
     assert status == 404
     assert "unknown" in body["Message"]
 
 
 async def test_list_filters_and_pages(host: DevHost, http: aiohttp.ClientSession) -> None:
-    engine = engine_of(host)
-    for instance_id in ("job-1", "job-2", "job-3", "other"):
-        await engine.start_orchestration("hello_orchestrator", instance_id, None)
-    engine.set_status("job-2", "Completed")
+    for instance_id in ("job-1", "job-3", "other"):
+        await running(host, instance_id)
+    await completed(host, "job-2")
     url = f"{host.base_url}{RPC}/instances/"
     status, body, headers = await call(http, "GET", url)
     assert (status, len(body), headers["x-ms-continuation-token"]) == (200, 4, "")
 
     query = "?instanceIdPrefix=job-&runtimeStatus=Running,Bogus&showInput=false"
     status, body, _ = await call(http, "GET", url + query)
-    assert [s["instanceId"] for s in body] == ["job-1", "job-3"]
-    assert engine.calls[-1] == ("query", None, None, ["Running"], "job-", False)
+    assert sorted(s["instanceId"] for s in body) == ["job-1", "job-3"]
+    assert {s["input"] for s in body} == {None}
 
     status, page1, headers = await call(http, "GET", url + "?top=3")
     token = headers["x-ms-continuation-token"]
@@ -171,19 +203,15 @@ async def test_list_filters_and_pages(host: DevHost, http: aiohttp.ClientSession
     )
     assert (len(page1), len(page2), headers["x-ms-continuation-token"]) == (3, 1, "")
 
-    await call(http, "GET", url + "?createdTimeFrom=2026-01-02T03:04:07Z&createdTimeTo=garbage")
-    created_from = engine.calls[-1][1]
-    assert created_from.isoformat() == "2026-01-02T03:04:07+00:00"
-    assert engine.calls[-1][2] is None
+    future = "?createdTimeFrom=2999-01-02T03:04:07Z&createdTimeTo=garbage"
+    assert (await call(http, "GET", url + future))[1] == []  # a bad createdTimeTo is ignored
+    past = "?createdTimeFrom=2000-01-02T03:04:07Z"
+    assert len((await call(http, "GET", url + past))[1]) == 4
 
 
 async def test_raise_event(host: DevHost, http: aiohttp.ClientSession) -> None:
-    engine = engine_of(host)
-    await engine.start_orchestration("hello_orchestrator", "e1", None)
+    await running(host, "e1")
     url = f"{host.base_url}{WEBHOOK}/instances/e1/raiseEvent/Approval"
-    status, _, _ = await call(http, "POST", url, json=json.dumps({"ok": True}))
-    assert status == 202
-    assert engine.instances["e1"].events == [("Approval", '"{\\"ok\\": true}"')]
     status, body, _ = await call(http, "POST", url, data=b'{"ok": true}')
     assert (status, body["Message"]) == (400, "Only application/json request content is supported")
     status, body, _ = await call(
@@ -193,34 +221,46 @@ async def test_raise_event(host: DevHost, http: aiohttp.ClientSession) -> None:
     status, body, _ = await call(http, "POST", url, headers={"Content-Type": "application/json"})
     assert status == 400
     assert (await call(http, "POST", url.replace("e1", "nobody"), json=1))[0] == 404
-    engine.set_status("e1", "Completed")
+
+    status, _, _ = await call(http, "POST", url, json=json.dumps({"ok": True}))
+    assert status == 202
+    done = await host.engine.wait_for("e1", status_is("Completed"))
+    assert done["output"] == ["Hello Tokyo!", '{"ok": true}']  # the SDK's JSON text, as on Azure
     assert (await call(http, "POST", url, json=1))[0] == 410
     assert (await call(http, "GET", url))[0] == 404
 
 
-@pytest.mark.parametrize("operation", ["terminate", "suspend", "resume"])
+@pytest.mark.parametrize(
+    ("operation", "after"),
+    [("terminate", "Terminated"), ("suspend", "Suspended"), ("resume", "Running")],
+)
 async def test_control_operations(
-    host: DevHost, http: aiohttp.ClientSession, operation: str
+    host: DevHost, http: aiohttp.ClientSession, operation: str, after: str
 ) -> None:
-    engine = engine_of(host)
-    await engine.start_orchestration("hello_orchestrator", "c1", None)
+    await running(host, "c1")
+    if operation == "resume":
+        await host.engine.suspend("c1", None)
     url = f"{host.base_url}{RPC}/instances/c1/{operation}?reason=because%20I%20said"
     assert (await call(http, "POST", url))[0] == 202
-    assert engine.calls[-1] == (operation, "c1", "because I said")
+    status = host.engine.get_status("c1")
+    assert status is not None and status["runtimeStatus"] == after
+    if operation == "terminate":
+        assert status["output"] == "because I said"
     assert (await call(http, "POST", url.replace("c1", "nobody")))[0] == 404
-    engine.set_status("c1", "Terminated")
+    if after != "Terminated":
+        await host.engine.terminate("c1", None)
     assert (await call(http, "POST", url))[0] == 410
     assert (await call(http, "POST", f"{host.base_url}{RPC}/instances/c1/explode"))[0] == 404
 
 
 async def test_purge_one_and_many(host: DevHost, http: aiohttp.ClientSession) -> None:
-    engine = engine_of(host)
-    await engine.start_orchestration("hello_orchestrator", "p1", None)
+    await running(host, "p1")
     url = f"{host.base_url}{RPC}/instances/p1"
     status, body, _ = await call(http, "DELETE", url)
     assert status == 412
     assert "status Running" in body["Message"]
-    engine.set_status("p1", "Completed")
+    await host.engine.raise_event("p1", "Approval", "1")
+    await host.engine.wait_for("p1", status_is("Completed"))
     status, body, _ = await call(http, "DELETE", url)
     assert (status, body) == (200, {"instancesDeleted": 1})
     assert (await call(http, "DELETE", url))[0] == 404
@@ -231,32 +271,36 @@ async def test_purge_one_and_many(host: DevHost, http: aiohttp.ClientSession) ->
         400,
         "Please provide value for 'createdTimeFrom' parameter.",
     )
-    await engine.start_orchestration("hello_orchestrator", "p2", None)
-    await engine.start_orchestration("hello_orchestrator", "p3", None)
-    engine.set_status("p2", "Failed")
-    query = "?createdTimeFrom=2000-01-01T00:00:00.000000Z&runtimeStatus=Failed,Completed"
+    await failed(host, "p2")
+    await running(host, "p3")
+    await completed(host, "p4")
+    query = "?createdTimeFrom=2000-01-01T00:00:00.000000Z&runtimeStatus=Failed"
     status, body, _ = await call(http, "DELETE", many + query)
     assert (status, body) == (200, {"instancesDeleted": 1})
-    assert engine.calls[-1][3] == ["Failed", "Completed"]
-    assert engine.calls[-1][2] == engine.clock.now()  # createdTimeTo defaults to now
+    assert host.engine.get_status("p2") is None and host.engine.get_status("p4") is not None
     assert (await call(http, "DELETE", many + query))[0] == 404
+    # createdTimeTo defaults to now; a running instance is never purged.
+    everything = "?createdTimeFrom=2000-01-01T00:00:00.000000Z"
+    assert (await call(http, "DELETE", many + everything))[1] == {"instancesDeleted": 1}
+    assert host.engine.get_status("p3") is not None
 
 
 async def test_rewind_restart_entities(host: DevHost, http: aiohttp.ClientSession) -> None:
-    engine = engine_of(host)
-    await engine.start_orchestration("hello_orchestrator", "r1", '{"x": 1}')
+    await running(host, "r1", '{"x": 1}')
     rewind = f"{host.base_url}{RPC}/instances/r1/rewind?reason=x"
     assert (await call(http, "POST", rewind.replace("r1", "nobody")))[0] == 404
     assert (await call(http, "POST", rewind))[0] == 412
-    engine.set_status("r1", "Failed")
-    status, body, _ = await call(http, "POST", rewind)
+    await failed(host, "r2")
+    status, body, _ = await call(http, "POST", rewind.replace("r1", "r2"))
     assert (status, body["Message"]) == (501, "Rewind is not supported by devhost.")
 
+    await host.engine.terminate("r1", None)
     status, body, _ = await call(
         http, "POST", f"{host.base_url}{RPC}/instances/r1/restart?restartWithNewInstanceId=false"
     )
     assert (status, body["id"]) == (202, "r1")
-    assert engine.calls[-1] == ("start", "hello_orchestrator", "r1", '{"x": 1}')
+    restarted = await host.engine.wait_for("r1", status_is("Running"))
+    assert restarted["input"] == {"x": 1}
 
     for method in ("GET", "POST", "DELETE"):
         status, body, _ = await call(http, method, f"{host.base_url}{WEBHOOK}/entities/Counter/k")
@@ -267,8 +311,11 @@ async def test_clock_hook_only_with_test_hooks(
     host: DevHost, start_host: Any, http: aiohttp.ClientSession
 ) -> None:
     url = f"{host.base_url}/admin/devhost/clock/advance"
+    before = host.engine.clock.now()
     status, body, _ = await call(http, "POST", url, json={"seconds": 90})
-    assert (status, body) == (200, {"now": "2026-01-02T03:05:35Z"})
+    assert status == 200
+    assert (host.engine.clock.now() - before).total_seconds() >= 90
+    assert body["now"] == host.engine.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     assert (await call(http, "POST", url, json={"seconds": -1}))[0] == 400
     assert (await call(http, "POST", url, data=b"nope"))[0] == 400
     async with start_host("basic") as plain:
@@ -290,7 +337,7 @@ async def test_engine_failure_is_500_without_details(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("sqlite says no: /secret/path")
 
-    monkeypatch.setattr(engine_of(host), "get_status", broken)
+    monkeypatch.setattr(host.engine, "get_status", broken)
     status, body, _ = await call(http, "GET", f"{host.base_url}{RPC}/instances/x")
     assert status == 500
     assert "secret" not in json.dumps(body)

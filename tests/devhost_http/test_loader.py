@@ -20,6 +20,7 @@ def test_basic_app_is_indexed() -> None:
         "hello_orchestrator",
         "NamedOrchestrator",
         "timer_orchestrator",
+        "failing_orchestrator",
     }
     assert set(index.activities) == {"say_hello"}
     activity = index.activities["say_hello"]

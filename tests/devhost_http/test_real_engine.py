@@ -15,8 +15,8 @@ import azure.durable_functions as df
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from devhost.http_triggers import client_binding_json
-from devhost.server import DevHost, default_engine_factory
+from devhost.server import DevHost
+from devhost.urls import client_binding_json
 
 from .conftest import APPS
 
@@ -28,9 +28,7 @@ WEBHOOK = "/runtime/webhooks/durabletask"
 
 @pytest.fixture
 async def real_host(start_host: Any) -> Any:
-    async with start_host(
-        "basic", engine_factory=default_engine_factory, manual_clock=True, test_hooks=True
-    ) as host:
+    async with start_host("basic", manual_clock=True, test_hooks=True) as host:
         yield host
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from devhost.http_triggers import (
+from devhost.loader import HttpFunction
+from devhost.routes import (
     MethodNotAllowed,
     RouteNotFound,
     Router,
     RouteTemplate,
     RouteTemplateError,
 )
-from devhost.loader import HttpFunction
 
 
 def match(template: str, path: str) -> dict[str, str] | None:

@@ -12,25 +12,25 @@ from typing import Any
 import pytest
 
 from devhost import __main__ as cli
-from devhost.server import DevHost, host_urls
+from devhost.engine import Engine
+from devhost.server import DevHost
+from devhost.urls import host_urls
 
 from .conftest import APPS, make_options
-from .fakes import FakeEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_port_zero_binds_a_free_port_and_runs_the_engine() -> None:
-    host = DevHost(make_options("basic"), engine_factory=FakeEngine)
+    host = DevHost(make_options("basic"))
     async with host:
         engine = host.engine
-        assert isinstance(engine, FakeEngine)
-        assert engine.started and not engine.stopped
+        assert engine.store is not None  # started
         assert host.port > 0
         assert host.base_url == f"http://127.0.0.1:{host.port}"
         assert host.public_url == f"http://localhost:{host.port}"
         assert host.urls.rpc_base_url == f"http://127.0.0.1:{host.port}/durabletask/"
-    assert engine.stopped
+    assert engine.store is None  # stopped
 
 
 def test_public_and_rpc_urls_per_listen_address() -> None:
@@ -85,9 +85,9 @@ async def test_azurite_started_for_development_storage_and_stopped_after(
     monkeypatch.setattr(azurite, "ensure_for_settings", ensure)
     app_dir = dev_storage_app(tmp_path)
     options = make_options("basic", app_dir=app_dir, start_azurite=True)
-    async with DevHost(options, engine_factory=FakeEngine) as host:
+    async with DevHost(options) as host:
         assert started == [("UseDevelopmentStorage=true", app_dir / ".azurite")]
-        assert host.engine.started
+        assert host.engine.store is not None
         assert not handle.stopped
     assert handle.stopped
 
@@ -101,13 +101,13 @@ async def test_azurite_stop_runs_even_when_the_engine_fails_to_start(
     handle = FakeAzurite()
     monkeypatch.setattr(azurite, "ensure_for_settings", lambda settings, data_dir: handle)
 
-    class BrokenEngine(FakeEngine):
-        async def start(self) -> None:
-            raise RuntimeError("store is locked")
+    async def broken_start(self: Engine) -> None:
+        raise RuntimeError("store is locked")
 
+    monkeypatch.setattr(Engine, "start", broken_start)
     options = make_options("basic", app_dir=dev_storage_app(tmp_path), start_azurite=True)
     with pytest.raises(RuntimeError, match="store is locked"):
-        async with DevHost(options, engine_factory=BrokenEngine):
+        async with DevHost(options):
             pass
     assert handle.stopped
 
@@ -122,7 +122,7 @@ async def test_no_azurite_when_disabled(tmp_path: Path, monkeypatch: pytest.Monk
         azurite, "ensure_for_settings", lambda settings, data_dir: calls.append(1) or handle
     )
     options = make_options("basic", app_dir=dev_storage_app(tmp_path), start_azurite=False)
-    async with DevHost(options, engine_factory=FakeEngine):
+    async with DevHost(options):
         pass
     assert calls == []
 

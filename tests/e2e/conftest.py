@@ -30,8 +30,7 @@ import azure.durable_functions as df
 import pytest
 
 from devhost.azurite import Azurite
-from devhost.durable_api import HostUrls
-from devhost.http_triggers import client_binding_json
+from devhost.urls import HostUrls, client_binding_json
 from tests.support.azurite import azurite  # noqa: F401 (pytest fixture)
 from tests.support.devhost_process import ROOT, DevhostProcess
 

@@ -146,6 +146,12 @@ def named_orchestrator(ctx: df.DurableOrchestrationContext):
     return ctx.get_input()
 
 
+@app.orchestration_trigger(context_name="context")
+def failing_orchestrator(context: df.DurableOrchestrationContext):
+    raise ValueError("boom")
+    yield  # pragma: no cover - makes this a generator
+
+
 @app.activity_trigger(input_name="city")
 def say_hello(city: str) -> str:
     return f"Hello {city}!"
