@@ -25,8 +25,6 @@ from typing import Any
 from devhost.activity_runner import ActivityRunner
 from devhost.clock import Clock
 from devhost.episode import (
-    EpisodeContext,
-    Outcome,
     child_failed,
     compact,
     decide,
@@ -41,8 +39,10 @@ from devhost.history import (
     make_event,
     parse_timestamp,
 )
+from devhost.instances import new_instance, started_event
 from devhost.loader import AppIndex
 from devhost.orchestrator_runner import LogInvocation, OrchestratorRunner
+from devhost.outcome import EpisodeContext, Outcome
 from devhost.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
 from devhost.status import RuntimeStatus
 from devhost.store import Store
@@ -87,49 +87,6 @@ class Effects:
     ready: list[str] = field(default_factory=list)
     activities: list[ActivityRow] = field(default_factory=list)
     timers: list[tuple[datetime, str]] = field(default_factory=list)
-
-
-def started_event(row: InstanceRow, now: str) -> dict[str, Any]:
-    """The ``ExecutionStarted`` that opens an execution of ``row``."""
-    parent = row.parent
-    return make_event(
-        EventType.EXECUTION_STARTED,
-        now,
-        Name=row.name,
-        Version="",
-        Input=row.input if row.input is not None else "null",
-        OrchestrationInstance={"InstanceId": row.instance_id, "ExecutionId": row.execution_id},
-        ParentInstance=(
-            {
-                "Name": None,
-                "OrchestrationInstance": {
-                    "InstanceId": parent.instance_id,
-                    "ExecutionId": parent.execution_id,
-                },
-                "TaskScheduleId": parent.task_id,
-            }
-            if parent
-            else None
-        ),
-    )
-
-
-def new_instance(
-    name: str, instance_id: str, input_json: str | None, now: str, parent: ParentRef | None
-) -> InstanceRow:
-    return InstanceRow(
-        instance_id=instance_id,
-        name=name,
-        execution_id=uuid.uuid4().hex,
-        runtime_status=RuntimeStatus.PENDING,
-        input=input_json,
-        output=None,
-        custom_status=None,
-        created_time=now,
-        last_updated_time=now,
-        parent=parent,
-        state=OrchestrationState(),
-    )
 
 
 class Dispatcher:
@@ -397,6 +354,20 @@ class Dispatcher:
         self._uncommitted.append(effects)
         return effects
 
+    def end_instance(
+        self,
+        instance: InstanceRow,
+        status: RuntimeStatus,
+        reason: str | None,
+        first_event: dict[str, Any] | None = None,
+    ) -> Effects:
+        """End an instance from outside an episode (terminated, or failed by devhost), in the
+        open transaction; ``reason`` is also its output."""
+        now = self.now()
+        context = self.context_for(instance, now)
+        outcome = ending(context, instance.state, status, compact(reason), reason, first_event)
+        return self.commit(instance, outcome, now, consumed=[])
+
     def _start_child(
         self,
         parent: InstanceRow,
@@ -492,15 +463,7 @@ class Dispatcher:
                 instance = self.store.get_instance(instance_id)
                 if instance is None or instance.ended:
                     return
-                now = self.now()
-                outcome = ending(
-                    self.context_for(instance, now),
-                    instance.state,
-                    RuntimeStatus.FAILED,
-                    compact(reason),
-                    reason,
-                )
-                self.commit(instance, outcome, now, consumed=[])
+                self.end_instance(instance, RuntimeStatus.FAILED, reason)
         except Exception:
             del self._uncommitted[mark:]
             self.runner.forget(instance_id)

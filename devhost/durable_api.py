@@ -15,9 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +30,18 @@ from devhost.errors import (
     InvalidInstanceId,
     UnknownOrchestrator,
 )
-from devhost.json_text import check_json_text
+from devhost.request_values import (
+    RUNNING_STATUSES,
+    TERMINAL_STATUSES,
+    body_json_text,
+    default,
+    parse_bool,
+    parse_datetime,
+    parse_int,
+    parse_offset,
+    parse_seconds,
+    parse_statuses,
+)
 from devhost.status import validate_instance_id
 from devhost.urls import management_urls
 
@@ -39,9 +49,6 @@ log = logging.getLogger("devhost.durable_api")
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
 
-RUNNING_STATUSES = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
-TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
-ALL_STATUSES = RUNNING_STATUSES | TERMINAL_STATUSES
 CHECK_STATUS_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
 
@@ -65,73 +72,6 @@ def check_status_response(origin: str, instance_id: str, task_hub: str) -> web.R
         status=202,
         headers={"Location": urls["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER},
     )
-
-
-def body_json_text(text: str) -> str | None:
-    """The request body's JSON text as received, after checking it is JSON; None when empty.
-
-    The extension stores the body's JSON token without decoding it further. The SDK posts
-    ``json=<JSON text>``, so its token is a JSON *string* holding JSON text, which the SDK's
-    ``get_input()`` decodes once more; a curl caller posting ``{"a": 1}`` stores the object
-    itself. Raises ValueError (``InvalidJson``) for a body that is not JSON the host can keep:
-    NaN, Infinity, numbers beyond a double and lone surrogates are refused (devhost/json_text.py).
-    """
-    if not text.strip():
-        return None
-    return check_json_text(text)
-
-
-def parse_bool(value: str | None) -> bool | None:
-    """C# ``bool.TryParse``: "true"/"false" in any case, else None (the default applies)."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    return {"true": True, "false": False}.get(text)
-
-
-def parse_datetime(value: str | None) -> datetime | None:
-    """Lenient ISO-8601 parse to an aware UTC datetime; None when absent or unparseable.
-
-    Python's ``strftime`` can drop leading zeros from years before 1000, so a short year is
-    padded as the extension does.
-    """
-    if not value:
-        return None
-    text = value.strip()
-    dash = text.find("-")
-    if 0 < dash < 4 and text[:dash].isdigit():
-        text = text.zfill(len(text) + 4 - dash)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def parse_statuses(values: list[str]) -> list[str] | None:
-    """Comma-separated runtime statuses; unknown names are ignored, as ``Enum.TryParse`` fails."""
-    by_lower = {s.lower(): s for s in ALL_STATUSES}
-    found = [
-        by_lower[part.strip().lower()]
-        for value in values
-        for part in value.split(",")
-        if part.strip().lower() in by_lower
-    ]
-    return found or None
-
-
-def parse_seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def error_body(
@@ -322,7 +262,7 @@ class DurableApi:
             instance_id,
             show_history=parse_bool(query.get("showHistory")) or False,
             show_history_output=parse_bool(query.get("showHistoryOutput")) or False,
-            show_input=_default(parse_bool(query.get("showInput")), True),
+            show_input=default(parse_bool(query.get("showInput")), True),
         )
         if status is None:
             return not_found(f"No instance with ID '{instance_id}' found.")
@@ -349,10 +289,10 @@ class DurableApi:
             parse_datetime(query.get("createdTimeTo")),
             parse_statuses(query.getall("runtimeStatus", [])),
             query.get("instanceIdPrefix"),
-            _default(parse_bool(query.get("showInput")), True),
+            default(parse_bool(query.get("showInput")), True),
         )
-        offset = _parse_offset(request.headers.get(CONTINUATION_HEADER))
-        top = _parse_int(query.get("top"))
+        offset = parse_offset(request.headers.get(CONTINUATION_HEADER))
+        top = parse_int(query.get("top"))
         page = statuses[offset:] if top is None or top <= 0 else statuses[offset : offset + top]
         more = top is not None and top > 0 and offset + top < len(statuses)
         token = str(offset + top) if more and top is not None else ""
@@ -439,7 +379,7 @@ class DurableApi:
                 f"No instance with ID '{instance_id}' found.",
                 "System.ArgumentException",
             )
-        new_instance = _default(parse_bool(request.query.get("restartWithNewInstanceId")), True)
+        new_instance = default(parse_bool(request.query.get("restartWithNewInstanceId")), True)
         original_input = status.get("input")
         input_json = None if original_input is None else json.dumps(original_input)
         new_id = await self.engine.start_orchestration(
@@ -486,22 +426,6 @@ def _without_empty_history(status: dict[str, Any]) -> dict[str, Any]:
     if status.get("historyEvents") is None:
         return {k: v for k, v in status.items() if k != "historyEvents"}
     return status
-
-
-def _default(value: bool | None, default: bool) -> bool:
-    return default if value is None else value
-
-
-def _parse_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _parse_offset(token: str | None) -> int:
-    offset = _parse_int(token)
-    return offset if offset is not None and offset > 0 else 0
 
 
 def _origin(request: web.Request) -> str:

@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock
-from devhost.dispatcher import Dispatcher, EngineStats, new_instance, started_event
-from devhost.episode import compact, ending, missing_function_message
+from devhost.dispatcher import Dispatcher, EngineStats
+from devhost.episode import compact, missing_function_message
 from devhost.errors import InstanceEnded, InstanceExists, InstanceNotFound, UnknownOrchestrator
 from devhost.history import EventType, format_timestamp, make_event, public_history
+from devhost.instances import new_instance, started_event
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
 from devhost.orchestrator_runner import LogInvocation
@@ -160,18 +161,13 @@ class Engine:
     async def terminate(self, instance_id: str, reason: str | None) -> None:
         store, dispatcher = self._running
         instance = self._require_active(instance_id)
-        now = dispatcher.now()
-        terminated = make_event(EventType.EXECUTION_TERMINATED, now, Input=compact(reason))
-        outcome = ending(
-            dispatcher.context_for(instance, now),
-            instance.state,
-            RuntimeStatus.TERMINATED,
-            compact(reason),
-            reason,
-            first_event=terminated,
+        terminated = make_event(
+            EventType.EXECUTION_TERMINATED, dispatcher.now(), Input=compact(reason)
         )
         with store.transaction():
-            effects = dispatcher.commit(instance, outcome, now, consumed=[])
+            effects = dispatcher.end_instance(
+                instance, RuntimeStatus.TERMINATED, reason, first_event=terminated
+            )
         dispatcher.flush(effects)
 
     async def suspend(self, instance_id: str, reason: str | None) -> None:

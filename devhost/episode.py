@@ -18,20 +18,24 @@ from __future__ import annotations
 
 import collections
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from devhost.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves, top_level
 from devhost.errors import InvalidInstanceId
 from devhost.history import EventType, format_timestamp, make_event, parse_timestamp
-from devhost.records import (
-    InboxRow,
-    OrchestrationState,
-    ParentRef,
-    PendingTask,
-    RetryState,
+from devhost.outcome import (
+    Ending,
+    EpisodeContext,
+    Message,
+    NewActivity,
+    NewChild,
+    NewTimer,
+    Outcome,
+    Restart,
 )
+from devhost.records import InboxRow, OrchestrationState, PendingTask, RetryState
 from devhost.status import RuntimeStatus, validate_instance_id
 
 MAX_CUSTOM_STATUS_BYTES = 16_384
@@ -103,88 +107,6 @@ def select_batch(state: OrchestrationState, execution_id: str, messages: list[In
 
 
 # -- what an episode decides ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewActivity:
-    seq: int
-    name: str
-    input: str | None
-
-
-@dataclass(frozen=True)
-class NewTimer:
-    seq: int
-    fire_at: str
-
-
-@dataclass(frozen=True)
-class NewChild:
-    """A sub-orchestration to create; ``input`` is stored as the extension stores it."""
-
-    seq: int
-    name: str
-    instance_id: str
-    input: str | None
-
-
-@dataclass(frozen=True)
-class Message:
-    """An event for an instance's inbox (``execution_id`` None: whichever execution is current)."""
-
-    instance_id: str
-    execution_id: str | None
-    event: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Ending:
-    status: RuntimeStatus
-    output: str
-    reason: str | None = None
-    details: str | None = None
-
-
-@dataclass(frozen=True)
-class Restart:
-    """Continue as new with ``input`` (as stored); ``waits`` counts, by event name, the waits of
-    the execution that ends and ``delivered`` holds this episode's new events, so the dispatcher
-    can name the raised events the execution never consumed."""
-
-    input: str | None
-    waits: collections.Counter[str]
-    delivered: list[dict[str, Any]]
-
-
-@dataclass
-class Outcome:
-    """Everything one episode changes, for the dispatcher to apply in one transaction."""
-
-    state: OrchestrationState
-    runtime_status: RuntimeStatus
-    events: list[dict[str, Any]] = field(default_factory=list)
-    custom_status: str | None = None
-    custom_status_set: bool = False
-    activities: list[NewActivity] = field(default_factory=list)
-    timers: list[NewTimer] = field(default_factory=list)
-    cancelled_timers: list[int] = field(default_factory=list)
-    children: list[NewChild] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    ending: Ending | None = None
-    restart: Restart | None = None
-
-
-@dataclass(frozen=True)
-class EpisodeContext:
-    """What the pure functions need to know about the instance and the app."""
-
-    instance_id: str
-    name: str
-    execution_id: str
-    parent: ParentRef | None
-    now: str
-    activities: frozenset[str]
-    orchestrators: frozenset[str]
 
 
 def decide(

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from devhost.errors import StateFileLocked, StateFileUnusable
-from devhost.store import SCHEMA_VERSION, Store
+from devhost.state_file import SCHEMA_VERSION
+from devhost.store import Store
 from tests.support.devhost_process import ROOT, DevhostProcess
 
 from .conftest import PATTERNS_APP

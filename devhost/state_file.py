@@ -1,0 +1,144 @@
+"""The state file: created private, owned by one devhost at a time, checked before use.
+
+One host process owns a state file at a time: an exclusive ``flock`` on the database file itself
+(not on a lock file beside it, which a hard link or a deleted lock file would get around), which
+the OS releases if the process dies, so a restarted host takes over at once. Opening refuses, with
+one line saying what to do, a file that is empty, not SQLite, damaged (``PRAGMA quick_check``),
+another program's database, or written with a newer schema.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from pathlib import Path
+
+from devhost.errors import StateFileLocked, StateFileUnusable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    instance_id        TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    execution_id       TEXT NOT NULL,
+    runtime_status     TEXT NOT NULL,
+    input              TEXT,
+    output             TEXT,
+    custom_status      TEXT,
+    created_time       TEXT NOT NULL,
+    last_updated_time  TEXT NOT NULL,
+    parent_instance_id TEXT,
+    parent_execution_id TEXT,
+    parent_task_id     INTEGER,
+    engine_state       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_time);
+CREATE INDEX IF NOT EXISTS instances_by_status ON instances (runtime_status);
+CREATE TABLE IF NOT EXISTS history (
+    instance_id TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    event       TEXT NOT NULL,
+    PRIMARY KEY (instance_id, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id  TEXT NOT NULL,
+    execution_id TEXT,
+    event        TEXT NOT NULL,
+    visible_at   TEXT
+);
+CREATE INDEX IF NOT EXISTS inbox_by_instance ON inbox (instance_id, id);
+CREATE INDEX IF NOT EXISTS inbox_timers ON inbox (visible_at) WHERE visible_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS activities (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id  TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    task_id      INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    input        TEXT
+);
+CREATE INDEX IF NOT EXISTS activities_by_instance ON activities (instance_id);
+"""
+
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of the state files this devhost writes. Version 1 (devhost before
+versions were recorded: ``user_version`` 0 with our tables) has the same tables, so it is
+upgraded in place."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def open_locked(path: Path) -> int:
+    """Create (0600) or open the state file and hold an exclusive ``flock`` on it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size == 0:
+        raise StateFileUnusable(
+            f"the state file {path} is empty (0 bytes), so it holds no devhost state: "
+            "delete it, or pass another --state."
+        )
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StateFileLocked(
+            f"the state file {path} is in use by another devhost process: stop that one, "
+            "or pass another --state (or --in-memory)."
+        ) from None
+    header = os.pread(fd, len(SQLITE_HEADER), 0)
+    if header and header != SQLITE_HEADER:
+        os.close(fd)
+        raise StateFileUnusable(
+            f"the state file {path} is not a SQLite database: pass another --state "
+            "(devhost never overwrites a file it did not write)."
+        )
+    return fd
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """Connect, check integrity and schema version, create the tables of a new file."""
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            first = (problems[0].splitlines() or ["?"])[0].strip()
+            raise StateFileUnusable(
+                f"the state file {path} is damaged (PRAGMA quick_check: {first[:200]}): move it "
+                "away and start again, or pass another --state."
+            )
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if version > SCHEMA_VERSION:
+            raise StateFileUnusable(
+                f"the state file {path} was written by a newer devhost (schema {version}; this "
+                f"one reads up to {SCHEMA_VERSION}): use that devhost, or pass another --state."
+            )
+        if version == 0 and has_tables and not _is_v1(db):
+            raise StateFileUnusable(
+                f"the state file {path} is a SQLite database that devhost did not write: "
+                "pass another --state (devhost never overwrites a file it did not write)."
+            )
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL survives a killed process (only an OS crash can lose the last commits).
+        db.execute("PRAGMA synchronous=NORMAL")
+        # No automatic checkpoint inside a COMMIT: it would land on whichever episode happens to
+        # cross 1,000 WAL pages (a 5-9 ms outlier in wake latency). The engine calls checkpoint()
+        # when it goes idle, and every CHECKPOINT_EVERY commits under load.
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.executescript(SCHEMA)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except sqlite3.DatabaseError as error:
+        db.close()
+        raise StateFileUnusable(
+            f"the state file {path} cannot be read as a database ({error}): move it away, "
+            "or pass another --state."
+        ) from None
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _is_v1(db: sqlite3.Connection) -> bool:
+    """A state file of devhost before schema versions: exactly our four tables."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return {"instances", "history", "inbox", "activities"} <= names
