@@ -27,10 +27,6 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(timezone.utc) + self._offset
 
-    @property
-    def offset_seconds(self) -> float:
-        return self._offset.total_seconds()
-
     def advance(self, seconds: float) -> datetime:
         """Skip ``seconds`` ahead and wake the timer loop; refused unless the host allows it."""
         if not self.skippable:

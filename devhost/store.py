@@ -318,14 +318,6 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
-    def get_activity(self, work_id: int) -> ActivityRow | None:
-        row = self.db.execute(
-            "SELECT id, instance_id, execution_id, task_id, name, input FROM activities "
-            "WHERE id = ?",
-            (work_id,),
-        ).fetchone()
-        return ActivityRow(*row) if row else None
-
     def all_activities(self) -> list[ActivityRow]:
         rows = self.db.execute(
             "SELECT id, instance_id, execution_id, task_id, name, input FROM activities ORDER BY id"
