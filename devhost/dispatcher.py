@@ -335,6 +335,16 @@ class Dispatcher:
         for child in outcome.children:
             self._start_child(instance, child.seq, child.name, child.instance_id, child.input, now)
             effects.ready.append(child.instance_id)
+        for problem in outcome.problems:
+            log.error(
+                "Instance %s (%s): %s Nothing was scheduled: on Azure the Durable extension "
+                "swallows this error and the instance stays Running forever; devhost does the "
+                "same (see devhostProblems in its status).",
+                instance_id,
+                instance.name,
+                problem,
+            )
+            outcome.state.problems.append(problem)
         instance.runtime_status = outcome.runtime_status
         instance.state = outcome.state
         instance.last_updated_time = now

@@ -33,6 +33,7 @@ from devhost.errors import (
 from devhost.request_values import (
     RUNNING_STATUSES,
     TERMINAL_STATUSES,
+    QueryValues,
     body_json_text,
     default,
     parse_bool,
@@ -48,6 +49,7 @@ from devhost.urls import management_urls
 log = logging.getLogger("devhost.durable_api")
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
+DEFAULT_PAGE_SIZE = 100
 
 CHECK_STATUS_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
@@ -213,8 +215,8 @@ class DurableApi:
         new_id = await self.engine.start_orchestration(
             function_name, instance_id or None, input_json
         )
-        timeout = parse_seconds(request.query.get("timeout"))
-        polling = parse_seconds(request.query.get("pollingInterval"))
+        timeout = parse_seconds(QueryValues(request).get("timeout"))
+        polling = parse_seconds(QueryValues(request).get("pollingInterval"))
         if timeout is not None and polling is not None:
             return await self._wait_or_check_status(request, new_id, timeout)
         return check_status_response(_origin(request), new_id, self.task_hub)
@@ -257,7 +259,7 @@ class DurableApi:
 
     async def get_status(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         """``HandleGetStatusRequestAsync``: 202 while running, 200 when ended, 404 when unknown."""
-        query = request.query
+        query = QueryValues(request)
         status = await self._status(
             instance_id,
             show_history=parse_bool(query.get("showHistory")) or False,
@@ -282,20 +284,23 @@ class DurableApi:
         return web.json_response(status, status=500)
 
     async def list_instances(self, request: web.Request) -> web.StreamResponse:
-        """``GET instances/``: filters, ``top`` and an offset continuation token in the header."""
-        query = request.query
+        """``GET instances/``: filters, pages of ``top`` (default 100, as
+        ``OrchestrationStatusQueryCondition.PageSize``) in instance-id order (Azure Storage's
+        table order), and the next page's token in ``x-ms-continuation-token``. The SDK's
+        ``get_status_all``/``get_status_by`` read only the first page, on Azure as here."""
+        query = QueryValues(request)
         statuses = self.engine.query_status(
             parse_datetime(query.get("createdTimeFrom")),
             parse_datetime(query.get("createdTimeTo")),
-            parse_statuses(query.getall("runtimeStatus", [])),
+            parse_statuses(query.getall("runtimeStatus")),
             query.get("instanceIdPrefix"),
             default(parse_bool(query.get("showInput")), True),
         )
         offset = parse_offset(request.headers.get(CONTINUATION_HEADER))
         top = parse_int(query.get("top"))
-        page = statuses[offset:] if top is None or top <= 0 else statuses[offset : offset + top]
-        more = top is not None and top > 0 and offset + top < len(statuses)
-        token = str(offset + top) if more and top is not None else ""
+        size = top if top is not None and top > 0 else DEFAULT_PAGE_SIZE
+        page = statuses[offset : offset + size]
+        token = str(offset + size) if offset + size < len(statuses) else ""
         cleaned = [_without_empty_history(status) for status in page]
         return web.json_response(cleaned, status=200, headers={CONTINUATION_HEADER: token})
 
@@ -336,21 +341,21 @@ class DurableApi:
         refusal = await self._require_running(instance_id)
         if refusal is not None:
             return refusal
-        await self.engine.terminate(instance_id, request.query.get("reason"))
+        await self.engine.terminate(instance_id, QueryValues(request).get("reason"))
         return _accepted()
 
     async def suspend(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         refusal = await self._require_running(instance_id)
         if refusal is not None:
             return refusal
-        await self.engine.suspend(instance_id, request.query.get("reason"))
+        await self.engine.suspend(instance_id, QueryValues(request).get("reason"))
         return _accepted()
 
     async def resume(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         refusal = await self._require_running(instance_id)
         if refusal is not None:
             return refusal
-        await self.engine.resume(instance_id, request.query.get("reason"))
+        await self.engine.resume(instance_id, QueryValues(request).get("reason"))
         return _accepted()
 
     async def rewind(self, request: web.Request, instance_id: str) -> web.StreamResponse:
@@ -379,7 +384,9 @@ class DurableApi:
                 f"No instance with ID '{instance_id}' found.",
                 "System.ArgumentException",
             )
-        new_instance = default(parse_bool(request.query.get("restartWithNewInstanceId")), True)
+        new_instance = default(
+            parse_bool(QueryValues(request).get("restartWithNewInstanceId")), True
+        )
         original_input = status.get("input")
         input_json = None if original_input is None else json.dumps(original_input)
         new_id = await self.engine.start_orchestration(
@@ -406,12 +413,12 @@ class DurableApi:
 
     async def purge_by(self, request: web.Request) -> web.StreamResponse:
         """``HandleDeleteHistoryWithFiltersRequestAsync``: createdTimeFrom required; 0 -> 404."""
-        query = request.query
+        query = QueryValues(request)
         created_from = parse_datetime(query.get("createdTimeFrom"))
         if created_from is None:
             return error_response(400, "Please provide value for 'createdTimeFrom' parameter.")
         created_to = parse_datetime(query.get("createdTimeTo")) or self._now()
-        statuses = parse_statuses(query.getall("runtimeStatus", []))
+        statuses = parse_statuses(query.getall("runtimeStatus"))
         deleted = await self.engine.purge_by(created_from, created_to, statuses)
         if not deleted:
             return not_found("No instances matched the purge filter.")

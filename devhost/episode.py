@@ -300,6 +300,11 @@ def _schedule(ctx: EpisodeContext, outcome: Outcome, leaf: Leaf) -> None:
     if kind == ActionType.WAIT_FOR_EXTERNAL_EVENT:
         return  # events are delivered by name; they take no sequence number
     state = outcome.state
+    if kind != ActionType.CREATE_TIMER:
+        problem = _unschedulable(ctx, kind, action)
+        if problem is not None:
+            outcome.problems.append(problem)
+            return  # nothing scheduled, no sequence number taken: the task never completes
     seq = state.take_seq()
     if kind == ActionType.CREATE_TIMER:
         fire_at = format_timestamp(parse_timestamp(action["fireAt"]))
@@ -335,6 +340,36 @@ def _schedule(ctx: EpisodeContext, outcome: Outcome, leaf: Leaf) -> None:
         _child(ctx, outcome, seq, name, input_text, child_id)
 
 
+def _unschedulable(ctx: EpisodeContext, kind: ActionType, action: dict[str, Any]) -> str | None:
+    """Why the extension would schedule nothing for this call, or None.
+
+    The extension checks the name (``ThrowIfFunctionDoesNotExist``) and a sub-orchestration's id
+    (not the parent's own) inside ``CallDurableTaskFunctionAsync``, an ``async`` method, so the
+    ``ArgumentException`` lands in the returned task, which the out-of-proc shim awaits and
+    silently ignores (``ProcessAsyncActionsV2``): nothing is scheduled, no history is written, and
+    the instance waits forever. devhost reproduces that and reports it."""
+    name = action.get("functionName") or ""
+    if kind in _ACTIVITY_CALLS:
+        if name in ctx.activities:
+            return None
+        known = ", ".join(sorted(ctx.activities)) or "none"
+        return f"{missing_function_message(name, 'activity')} Known activities: {known}."
+    if name not in ctx.orchestrators:
+        known = ", ".join(sorted(ctx.orchestrators)) or "none"
+        return f"{missing_function_message(name, 'orchestrator')} Known orchestrators: {known}."
+    child_id = action.get("instanceId")
+    parent_id = ctx.parent.instance_id if ctx.parent else None
+    if child_id is not None and child_id.lower() in (
+        ctx.instance_id.lower(),
+        (parent_id or "").lower(),
+    ):
+        return (
+            "The instance ID of a sub-orchestration must be different than the instance ID of a "
+            f"parent orchestration ('{child_id}')."
+        )
+    return None
+
+
 def _timer(ctx: EpisodeContext, outcome: Outcome, seq: int, fire_at: str, fires: bool) -> None:
     """Record TimerCreated; unless the timer is already cancelled, queue its TimerFired."""
     outcome.events.append(make_event(EventType.TIMER_CREATED, ctx.now, seq, FireAt=fire_at))
@@ -348,17 +383,7 @@ def _activity(
     outcome.events.append(
         make_event(EventType.TASK_SCHEDULED, ctx.now, seq, Name=name, Input=input_text)
     )
-    if name in ctx.activities:
-        outcome.activities.append(NewActivity(seq, name, input_text))
-        return
-    failed = make_event(
-        EventType.TASK_FAILED,
-        ctx.now,
-        TaskScheduledId=seq,
-        Reason=missing_function_message(name, "activity"),
-        Details=None,
-    )
-    outcome.messages.append(Message(ctx.instance_id, ctx.execution_id, failed))
+    outcome.activities.append(NewActivity(seq, name, input_text))
 
 
 def _child(
@@ -380,16 +405,10 @@ def _child(
             Input=input_text,
         )
     )
-    problem = None
-    if name not in ctx.orchestrators:
-        problem = missing_function_message(name, "orchestrator")
-    else:
-        try:
-            validate_instance_id(child_id)
-        except InvalidInstanceId as error:
-            problem = str(error)
-    if problem is not None:
-        outcome.messages.append(child_failed(ctx, seq, problem))
+    try:
+        validate_instance_id(child_id)
+    except InvalidInstanceId as error:
+        outcome.messages.append(child_failed(ctx, seq, str(error)))
         return
     # The SDK sends the input as JSON text, and the extension stores that text as a JSON string,
     # which get_input() decodes once more: the same double encoding as start_new.

@@ -78,6 +78,9 @@ class Outcome:
     messages: list[Message] = field(default_factory=list)
     ending: Ending | None = None
     restart: Restart | None = None
+    problems: list[str] = field(default_factory=list)
+    """Calls the extension would swallow (a function that does not exist): logged as ERRORs and
+    kept in the instance's ``devhostProblems``."""
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,13 @@ class PendingTask:
 @dataclass
 class OrchestrationState:
     """``next_seq``: the next DurableTask sequence number; ``known_top``: top-level actions of the
-    SDK's answer already handled; ``pending``: outstanding tasks by sequence number."""
+    SDK's answer already handled; ``pending``: outstanding tasks by sequence number;
+    ``problems``: calls the extension would have swallowed, shown as ``devhostProblems``."""
 
     next_seq: int = 0
     known_top: int = 0
     pending: dict[int, PendingTask] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, text: str) -> OrchestrationState:
@@ -88,22 +90,25 @@ class OrchestrationState:
             next_seq=data["next_seq"],
             known_top=data["known_top"],
             pending={int(k): PendingTask.from_json(v) for k, v in data["pending"].items()},
+            problems=data.get("problems", []),
         )
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "next_seq": self.next_seq,
-                "known_top": self.known_top,
-                "pending": {str(k): v.to_json() for k, v in self.pending.items()},
-            },
-            separators=(",", ":"),
-        )
+        data: dict[str, Any] = {
+            "next_seq": self.next_seq,
+            "known_top": self.known_top,
+            "pending": {str(k): v.to_json() for k, v in self.pending.items()},
+        }
+        if self.problems:
+            data["problems"] = self.problems
+        return json.dumps(data, separators=(",", ":"))
 
     def copy(self) -> OrchestrationState:
         """An independent copy: tasks are replaced, never changed in place, so sharing them is
         safe (and an episode of a wide fan-out does not deep-copy hundreds of them)."""
-        return OrchestrationState(self.next_seq, self.known_top, dict(self.pending))
+        return OrchestrationState(
+            self.next_seq, self.known_top, dict(self.pending), list(self.problems)
+        )
 
     def take_seq(self) -> int:
         seq = self.next_seq

@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timezone
+
+from aiohttp import web
+from multidict import CIMultiDict
 
 from devhost.json_text import check_json_text
 
@@ -55,18 +59,38 @@ def parse_datetime(value: str | None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, before year 1 in UTC
+        return None
+
+
+# OrchestrationRuntimeStatus: names and numbers, as Enum.TryParse accepts either.
+_STATUS_NUMBERS = {
+    -1: "Unknown",
+    0: "Running",
+    1: "Completed",
+    2: "ContinuedAsNew",
+    3: "Failed",
+    4: "Canceled",
+    5: "Terminated",
+    6: "Pending",
+    7: "Suspended",
+}
+_INT32 = re.compile(r"\s*[+-]?[0-9]+\s*\Z")
 
 
 def parse_statuses(values: list[str]) -> list[str] | None:
-    """Comma-separated runtime statuses; unknown names are ignored, as ``Enum.TryParse`` fails."""
-    by_lower = {s.lower(): s for s in ALL_STATUSES}
-    found = [
-        by_lower[part.strip().lower()]
-        for value in values
-        for part in value.split(",")
-        if part.strip().lower() in by_lower
-    ]
+    """``runtimeStatus`` as ``Enum.TryParse`` reads each comma-separated part: exact, case-sensitive
+    names (surrounding spaces trimmed) or numbers; anything else is skipped. None when no part
+    parsed (no filter), as the extension does."""
+    found: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            text = part.strip()
+            name = _STATUS_NUMBERS.get(int(text)) if _INT32.match(text) else text
+            if name in ALL_STATUSES and name not in found:
+                found.append(name)
     return found or None
 
 
@@ -85,12 +109,29 @@ def default(value: bool | None, default: bool) -> bool:
 
 
 def parse_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
+    """C# ``int.TryParse``: ASCII digits with an optional sign, spaces around, 32 bits."""
+    if value is None or not _INT32.match(value):
         return None
+    number = int(value)
+    return number if -(2**31) <= number < 2**31 else None
 
 
 def parse_offset(token: str | None) -> int:
     offset = parse_int(token)
     return offset if offset is not None and offset > 0 else 0
+
+
+class QueryValues:
+    """The query string as the extension reads it (``GetQueryNameValuePairs``): names in any case,
+    and a repeated name read as its values joined with commas (so ``showInput=true&showInput=x``
+    is no boolean, and the default applies)."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._values: CIMultiDict[str] = CIMultiDict(request.query)
+
+    def get(self, name: str) -> str | None:
+        values = self._values.getall(name, [])
+        return ",".join(values) if values else None
+
+    def getall(self, name: str) -> list[str]:
+        return self._values.getall(name, [])

@@ -78,7 +78,7 @@ def _loads(text: str | None) -> Any:
 def status_body(instance: InstanceRow, show_input: bool) -> dict[str, Any]:
     """The extension's status body: name, instanceId, runtimeStatus, input, customStatus, output,
     createdTime, lastUpdatedTime (times like ``2019-10-06T18:30:24Z``)."""
-    return {
+    body = {
         "name": instance.name,
         "instanceId": instance.instance_id,
         "runtimeStatus": str(instance.runtime_status),
@@ -88,3 +88,8 @@ def status_body(instance: InstanceRow, show_input: bool) -> dict[str, Any]:
         "createdTime": status_time(instance.created_time),
         "lastUpdatedTime": status_time(instance.last_updated_time),
     }
+    if instance.state.problems:
+        # devhost's own field, only when there is something to say: why the instance waits
+        # for a task that Azure would silently never schedule.
+        body["devhostProblems"] = list(instance.state.problems)
+    return body

@@ -173,7 +173,7 @@ class Store:
             params.extend([len(prefix), prefix])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self.db.execute(
-            f"SELECT {_INSTANCE_COLUMNS} FROM instances {where} ORDER BY created_time, instance_id",
+            f"SELECT {_INSTANCE_COLUMNS} FROM instances {where} ORDER BY instance_id",
             params,
         ).fetchall()
         return [_instance(row) for row in rows]

@@ -108,14 +108,27 @@ def test_a_new_activity_takes_the_next_sequence_number_and_the_episode_closes() 
     assert state.next_seq == 2 and state.pending == {}  # the input is left as it was
 
 
-def test_a_missing_activity_fails_its_task_with_the_extensions_message() -> None:
-    outcome = decide(CTX, OrchestrationState(), [STARTED], answer(activity("Typo")), None)
-    assert outcome.activities == []
-    [message] = outcome.messages
-    assert (message.instance_id, message.event["EventType"]) == ("i", EventType.TASK_FAILED)
-    assert message.event["Reason"] == (
-        "The function 'Typo' doesn't exist, is disabled, or is not an activity function."
+def test_a_missing_activity_schedules_nothing_and_is_reported() -> None:
+    """The extension swallows the ArgumentException: no TaskScheduled, no sequence number."""
+    outcome = decide(
+        CTX, OrchestrationState(), [STARTED], answer(activity("Typo"), activity()), None
     )
+    assert outcome.activities == [NewActivity(0, "Work", '"x"')]  # the next call takes seq 0
+    assert [e["EventType"] for e in outcome.events].count(EventType.TASK_SCHEDULED) == 1
+    assert outcome.messages == [] and outcome.ending is None
+    assert outcome.problems == [
+        "The function 'Typo' doesn't exist, is disabled, or is not an activity function. "
+        "Known activities: Work."
+    ]
+
+
+def test_a_missing_or_self_named_sub_orchestration_schedules_nothing() -> None:
+    missing = {"actionType": 2, "functionName": "Nope", "input": None}
+    itself = {"actionType": 2, "functionName": "Child", "input": None, "instanceId": "I"}
+    outcome = decide(CTX, OrchestrationState(), [STARTED], answer(missing, itself), None)
+    assert outcome.children == [] and outcome.state.next_seq == 0
+    assert outcome.problems[0].startswith("The function 'Nope' doesn't exist")
+    assert "must be different than the instance ID of a parent" in outcome.problems[1]
 
 
 def test_a_custom_status_at_the_limit_is_kept_and_one_byte_pair_over_fails() -> None:

@@ -1,6 +1,7 @@
 """The Durable patterns of the second test app, run by the engine through the SDK's replay."""
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -199,3 +200,32 @@ async def test_an_activitys_logged_duration_is_its_run_time_not_its_wait_for_a_t
         await engine.stop()
     assert logged["Pause"] >= 300
     assert logged["Double"] < logged["Pause"] / 2, logged
+
+
+async def test_a_misspelled_activity_waits_forever_as_on_azure_and_says_why(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Azure schedules nothing for a function that does not exist and the instance waits; devhost
+    does the same, logs an ERROR at that moment and names the problem in the status."""
+    with caplog.at_level(logging.ERROR, logger="devhost.engine"):
+        instance_id = await run(engine, "CallsMissing")
+        status = await engine.wait_for(instance_id, lambda s: "devhostProblems" in s)
+    assert status["runtimeStatus"] == "Running"
+    assert status["devhostProblems"] == [
+        "The function 'Dubble' doesn't exist, is disabled, or is not an activity function. "
+        "Known activities: " + ", ".join(sorted(engine.app.activities)) + "."
+    ]
+    [error] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert instance_id in error and "'Dubble' doesn't exist" in error
+    assert "stays Running forever" in error
+    assert EventType.TASK_SCHEDULED not in event_types(engine, instance_id)
+    with pytest.raises(TimeoutError, match="Dubble"):  # a test waiting for it fails, saying why
+        await engine.wait_for(instance_id, ended, timeout=0.2)
+
+
+async def test_a_missing_sub_orchestrator_waits_forever_as_on_azure(engine: Engine) -> None:
+    instance_id = await run(engine, "CallsMissingChild")
+    status = await engine.wait_for(instance_id, lambda s: "devhostProblems" in s)
+    assert status["runtimeStatus"] == "Running"
+    assert "'NoSuchOrchestrator' doesn't exist" in status["devhostProblems"][0]
+    assert event_types(engine, instance_id).count(EventType.SUB_ORCHESTRATION_INSTANCE_CREATED) == 0

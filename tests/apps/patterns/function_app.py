@@ -186,6 +186,17 @@ def CallsFailingActivity(context: df.DurableOrchestrationContext) -> Any:
     return (yield context.call_activity("AlwaysFails", "x"))
 
 
+@app.orchestration_trigger(context_name="context")
+def CallsMissing(context: df.DurableOrchestrationContext) -> Any:
+    """A misspelled activity: on Azure nothing is scheduled and the instance waits forever."""
+    return (yield context.call_activity("Dubble", 1))
+
+
+@app.orchestration_trigger(context_name="context")
+def CallsMissingChild(context: df.DurableOrchestrationContext) -> Any:
+    return (yield context.call_sub_orchestrator("NoSuchOrchestrator", None))
+
+
 @app.activity_trigger(input_name="value")
 def AlwaysFails(value: str) -> str:
     raise KeyError(value)
