@@ -370,12 +370,14 @@ class Dispatcher:
         status: RuntimeStatus,
         reason: str | None,
         first_event: dict[str, Any] | None = None,
+        output: str | None = None,
     ) -> Effects:
         """End an instance from outside an episode (terminated, or failed by devhost), in the
-        open transaction; ``reason`` is also its output."""
+        open transaction; its output is ``output`` (JSON text), by default the reason."""
         now = self.now()
         context = self.context_for(instance, now)
-        outcome = ending(context, instance.state, status, compact(reason), reason, first_event)
+        text = output if output is not None else compact(reason)
+        outcome = ending(context, instance.state, status, text, reason, first_event)
         return self.commit(instance, outcome, now, consumed=[])
 
     def _start_child(

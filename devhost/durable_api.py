@@ -267,7 +267,7 @@ class DurableApi:
             show_input=default(parse_bool(query.get("showInput")), True),
         )
         if status is None:
-            return not_found(f"No instance with ID '{instance_id}' found.")
+            return not_found()
         runtime = status.get("runtimeStatus")
         if runtime in RUNNING_STATUSES:
             return web.json_response(
@@ -307,15 +307,13 @@ class DurableApi:
     # -- events and control ----------------------------------------------------------------
 
     async def _require_running(self, instance_id: str) -> web.StreamResponse | None:
-        """404 when unknown, 410 when ended: the extension checks before every operation."""
+        """Bare 404 when unknown, bare 410 when ended (Completed, Failed, Terminated, Canceled):
+        the extension checks before every operation and sends no body with either."""
         status = await self._status(instance_id, show_input=False)
         if status is None:
-            return not_found(f"No instance with ID '{instance_id}' found.")
+            return not_found()
         if status.get("runtimeStatus") in TERMINAL_STATUSES:
-            return error_response(
-                410,
-                f"Instance '{instance_id}' has already ended ({status.get('runtimeStatus')}).",
-            )
+            return web.Response(status=410)
         return None
 
     async def raise_event(
@@ -359,16 +357,21 @@ class DurableApi:
         return _accepted()
 
     async def rewind(self, request: web.Request, instance_id: str) -> web.StreamResponse:
-        """404 / 412 as the extension; a failed instance gets 501: devhost cannot rewind."""
+        """``HandleRewindInstanceRequestAsync``: bare 404 unknown; bare 410 Completed, Terminated
+        or Canceled; for an instance that has not ended ``RewindAsync`` throws and the extension
+        answers 500. A Failed one would be rewound: devhost cannot (501, documented)."""
         status = await self._status(instance_id, show_input=False)
         if status is None:
-            return not_found(f'No orchestration with instance ID "{instance_id}" found.')
+            return not_found()
         runtime = status.get("runtimeStatus")
+        if runtime in ("Completed", "Terminated", "Canceled"):
+            return web.Response(status=410)
         if runtime != "Failed":
             return error_response(
-                412,
-                f"This orchestration has status {runtime}, but only orchestrations in the "
-                '"Failed" state can be rewound.',
+                500,
+                "Something went wrong while processing your request",
+                "The rewind operation is only supported on failed orchestration instances.",
+                "System.InvalidOperationException",
             )
         return error_response(
             501, "Rewind is not supported by devhost.", exception_type="NotSupported"
@@ -397,31 +400,29 @@ class DurableApi:
     # -- purge -----------------------------------------------------------------------------
 
     async def purge(self, instance_id: str) -> web.StreamResponse:
-        """``HandleDeleteHistoryByIdRequestAsync``: 404 unknown, 412 not ended, 200 count."""
-        status = await self._status(instance_id, show_input=False)
-        if status is None:
-            return not_found(f"No instance with ID '{instance_id}' found.")
-        runtime = status.get("runtimeStatus")
-        if runtime not in TERMINAL_STATUSES:
-            return error_response(
-                412,
-                "Only orchestrations in a terminal state can be purged, but the orchestration "
-                f"with instance ID {instance_id} has status {runtime}",
-            )
+        """``HandleDeleteHistoryByIdRequestAsync``: bare 404 unknown, else 200 and the count.
+        Azure Storage purges an instance whatever its status, a running one too (the engine
+        says so in a WARNING)."""
         deleted = await self.engine.purge(instance_id)
+        if not deleted:
+            return not_found()
         return web.json_response({"instancesDeleted": deleted}, status=200)
 
     async def purge_by(self, request: web.Request) -> web.StreamResponse:
-        """``HandleDeleteHistoryWithFiltersRequestAsync``: createdTimeFrom required; 0 -> 404."""
+        """``HandleDeleteHistoryWithFiltersRequestAsync``: without a parsable createdTimeFrom a
+        400 whose body is a JSON *string*; createdTimeTo defaults to now; bare 404 when nothing
+        was deleted. Statuses as Azure Storage applies them (see ``Engine.purge_by``)."""
         query = QueryValues(request)
         created_from = parse_datetime(query.get("createdTimeFrom"))
         if created_from is None:
-            return error_response(400, "Please provide value for 'createdTimeFrom' parameter.")
+            return web.json_response(
+                "Please provide value for 'createdTimeFrom' parameter.", status=400
+            )
         created_to = parse_datetime(query.get("createdTimeTo")) or self._now()
         statuses = parse_statuses(query.getall("runtimeStatus"))
         deleted = await self.engine.purge_by(created_from, created_to, statuses)
         if not deleted:
-            return not_found("No instances matched the purge filter.")
+            return not_found()
         return web.json_response({"instancesDeleted": deleted}, status=200)
 
     def _now(self) -> datetime:
@@ -440,8 +441,9 @@ def _origin(request: web.Request) -> str:
     return str(request.url.origin())
 
 
-def not_found(message: str = "Not found.") -> web.Response:
-    return error_response(404, message)
+def not_found() -> web.Response:
+    """The extension's 404: no body."""
+    return web.Response(status=404)
 
 
 def _accepted() -> web.Response:

@@ -20,8 +20,9 @@ from devhost.clock import Clock
 from devhost.dispatcher import Dispatcher, EngineStats
 from devhost.episode import compact, missing_function_message
 from devhost.errors import InstanceEnded, InstanceExists, InstanceNotFound, UnknownOrchestrator
-from devhost.history import EventType, format_timestamp, make_event, public_history
+from devhost.history import EventType, encode, format_timestamp, make_event, public_history
 from devhost.instances import new_instance, started_event
+from devhost.json_text import InvalidJson, check_json_text
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
 from devhost.orchestrator_runner import LogInvocation
@@ -161,35 +162,40 @@ class Engine:
     async def terminate(self, instance_id: str, reason: str | None) -> None:
         store, dispatcher = self._running
         instance = self._require_active(instance_id)
-        terminated = make_event(
-            EventType.EXECUTION_TERMINATED, dispatcher.now(), Input=compact(reason)
-        )
+        output = _terminate_output(reason)
+        terminated = make_event(EventType.EXECUTION_TERMINATED, dispatcher.now(), Input=output)
         with store.transaction():
             effects = dispatcher.end_instance(
-                instance, RuntimeStatus.TERMINATED, reason, first_event=terminated
+                instance, RuntimeStatus.TERMINATED, reason, first_event=terminated, output=output
             )
         dispatcher.flush(effects)
 
     async def suspend(self, instance_id: str, reason: str | None) -> None:
-        self._set_suspended(instance_id, True)
+        self._set_suspended(instance_id, True, reason)
 
     async def resume(self, instance_id: str, reason: str | None) -> None:
-        self._set_suspended(instance_id, False)
+        self._set_suspended(instance_id, False, reason)
 
     async def purge(self, instance_id: str) -> int:
-        """Delete an ended instance and its history: 1, or 0 when there is none."""
+        """Delete an instance and its history: 1, or 0 when there is none.
+
+        Azure Storage (``AzureTableTrackingStore.PurgeInstanceHistoryAsync``) deletes whatever the
+        instance's status, so a running instance is purged too, its work dropped. devhost does the
+        same and says so in a WARNING; the app's own purge route refuses running instances."""
         store, dispatcher = self._running
         instance = store.get_instance(instance_id)
         if instance is None:
             return 0
-        if not instance.ended:
-            raise InstanceExists(
-                f"Instance '{instance_id}' is {instance.runtime_status}; only Completed, Failed "
-                "or Terminated instances can be purged (terminate it first)."
-            )
         with store.transaction():
             store.delete_instance(instance_id)
         dispatcher.runner.forget(instance_id)
+        if not instance.ended:
+            log.warning(
+                "Purged instance %s while it was %s, as Azure Storage does: its history and "
+                "pending work are gone. Terminate an instance before purging it.",
+                instance_id,
+                instance.runtime_status,
+            )
         return 1
 
     async def purge_by(
@@ -198,19 +204,31 @@ class Engine:
         created_to: datetime | None,
         runtime_statuses: Iterable[RuntimeStatus | str] | None,
     ) -> int:
-        """Delete the ended instances created in the range (of the given statuses)."""
+        """Delete the instances created in the range, as Azure Storage's tracking store does: only
+        the Completed, Failed, Terminated and Canceled statuses of the filter count, and a filter
+        left with none of them (none given, or only Running...) filters nothing, so instances of
+        every status are deleted, running ones included (a WARNING names how many)."""
         store, dispatcher = self._running
-        wanted = {RuntimeStatus(s) for s in runtime_statuses or PURGEABLE}
+        wanted = [s for s in PURGEABLE if s in {RuntimeStatus(x) for x in runtime_statuses or ()}]
         rows = store.query_instances(
             format_timestamp(created_from) if created_from else None,
             format_timestamp(created_to) if created_to else None,
-            [s for s in PURGEABLE if s in wanted],
+            wanted or None,
         )
         with store.transaction():
             for row in rows:
                 store.delete_instance(row.instance_id)
         for row in rows:
             dispatcher.runner.forget(row.instance_id)
+        active = [row.instance_id for row in rows if not row.ended]
+        if active:
+            log.warning(
+                "Purged %d instance(s) that had not ended (%s%s), as Azure Storage does when the "
+                "purge filter names no Completed, Failed, Terminated or Canceled status.",
+                len(active),
+                ", ".join(active[:5]),
+                ", ..." if len(active) > 5 else "",
+            )
         return len(rows)
 
     async def wait_for_state_change(self, instance_id: str, timeout: float) -> None:
@@ -249,22 +267,43 @@ class Engine:
             raise InstanceEnded(f"Instance '{instance_id}' is already {instance.runtime_status}.")
         return instance
 
-    def _set_suspended(self, instance_id: str, suspended: bool) -> None:
+    def _set_suspended(self, instance_id: str, suspended: bool, reason: str | None) -> None:
+        """Suspend a Pending/Running instance or resume a Suspended one, recording
+        ``ExecutionSuspended``/``ExecutionResumed`` with the reason in its history; anything else
+        is accepted and changes nothing (the extension answers 202 without checking)."""
         store, dispatcher = self._running
         instance = self._require_active(instance_id)
         status = instance.runtime_status
         if suspended and status in (RuntimeStatus.PENDING, RuntimeStatus.RUNNING):
             instance.runtime_status = RuntimeStatus.SUSPENDED
+            kind = EventType.EXECUTION_SUSPENDED
         elif not suspended and status == RuntimeStatus.SUSPENDED:
             instance.runtime_status = RuntimeStatus.RUNNING
+            kind = EventType.EXECUTION_RESUMED
         else:
             return
-        instance.last_updated_time = dispatcher.now()
+        now = dispatcher.now()
+        instance.last_updated_time = now
+        old = dispatcher.runner.history(instance_id)
+        encoded = [encode(make_event(kind, now, Reason=reason), played=True)]
         with store.transaction():
+            store.append_history(instance_id, len(old), encoded)
             store.put_instance(instance)
+        old.extend(encoded)
         if not suspended:
             dispatcher.mark_ready(instance_id)
         dispatcher.notify(instance_id)
+
+
+def _terminate_output(reason: str | None) -> str:
+    """The reason as the terminated instance's output: Azure shows it as JSON when it parses as
+    JSON (``{"why": 1}`` is an object), else as a string."""
+    if reason is not None:
+        try:
+            return check_json_text(reason) if reason.strip() else compact(reason)
+        except InvalidJson:
+            pass
+    return compact(reason)
 
 
 def _default_log_invocation(**fields: Any) -> None:

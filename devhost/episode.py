@@ -163,9 +163,12 @@ def _apply_custom_status(outcome: Outcome, answer: dict[str, Any]) -> str | None
     text = compact(answer["customStatus"])
     size = len(text.translate(_JSON_NET_ESCAPES).encode("utf-16-le", "surrogatepass"))
     if size > MAX_CUSTOM_STATUS_BYTES:
+        # The extension's message (MessagePayloadDataConverter), with the exact bytes added:
+        # it rounds down to whole KB, which would say "16 KB" for a payload that is too large.
         return (
-            f"The custom status is {size:,} bytes of UTF-16 JSON; the limit is "
-            f"{MAX_CUSTOM_STATUS_BYTES:,} bytes (16 KB)."
+            "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current "
+            f"payload size is {size // 1024:,} KB ({size:,} bytes; more than "
+            f"{MAX_CUSTOM_STATUS_BYTES:,} bytes is refused, as current hosts do)."
         )
     outcome.custom_status = text
     outcome.custom_status_set = True
@@ -394,7 +397,8 @@ def _child(
     input_text: str | None,
     child_id: str | None,
 ) -> None:
-    child_id = child_id or f"{ctx.instance_id}:{seq}"
+    # DurableTask.Core's default: the parent's execution id and the task's sequence number.
+    child_id = child_id or f"{ctx.execution_id}:{seq}"
     outcome.events.append(
         make_event(
             EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,

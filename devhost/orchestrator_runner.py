@@ -29,11 +29,13 @@ log = logging.getLogger("devhost.engine")
 HISTORY_CACHE_SIZE = 10_000
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 
-# What the extension adds to every orchestration context besides history, input and ids: the
-# schema it speaks (V2, and V3 via the "New" field, as the 2.x extension sends) and Azure Storage's
-# long-timer settings, under which the SDK splits timers longer than six days.
+# What the extension adds to every orchestration context besides history, input and ids
+# (OrchestrationTriggerAttributeBindingProvider.OrchestrationContextToString): the schema it
+# speaks as its SchemaVersion enum's numbers (V2 = 1, and V3 = 2 in the "New" field that SDK
+# 1.1.4+ reads) and Azure Storage's long-timer settings, under which the SDK splits timers
+# longer than six days.
 _CONTEXT_TAIL = (
-    ',"upperSchemaVersion":2,"upperSchemaVersionNew":3,'
+    ',"upperSchemaVersion":1,"upperSchemaVersionNew":2,'
     '"maximumShortTimerDuration":"6.00:00:00","longRunningTimerIntervalDuration":"3.00:00:00",'
     '"defaultHttpAsyncRequestSleepTimeMillseconds":30000}'
 )

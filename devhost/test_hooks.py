@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost.durable_api import error_response, not_found
+from devhost.durable_api import error_response
 from devhost.engine import Engine
 
 CLOCK_PATH = "/admin/devhost/clock/advance"
@@ -86,7 +86,7 @@ class TestHooks:
             return not wanted_events or has_events()
 
         if self.engine.get_status(instance_id) is None:
-            return not_found(f"No instance with ID '{instance_id}' found.")
+            return error_response(404, f"No instance with ID '{instance_id}' found.")
         try:
             status = await self.engine.wait_for(instance_id, matches, timeout)
         except TimeoutError:

@@ -103,5 +103,8 @@ def client_binding_json(urls: HostUrls, task_hub: str) -> str:
             "baseUrl": urls.webhook_base,
             "requiredQueryStringParameters": "",
             "rpcBaseUrl": urls.rpc_base_url,
+            # Set only for the gRPC ("middleware passthrough") protocol; Json.NET writes the
+            # null for Python's HTTP protocol all the same.
+            "httpBaseUrl": None,
         }
     )

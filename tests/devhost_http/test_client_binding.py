@@ -16,8 +16,9 @@ def test_binding_json_has_the_extension_shape() -> None:
     binding = json.loads(client_binding_json(urls, "MyHub"))
     assert set(binding) == {
         "taskHubName", "connectionName", "creationUrls", "managementUrls", "baseUrl",
-        "requiredQueryStringParameters", "rpcBaseUrl",
+        "requiredQueryStringParameters", "rpcBaseUrl", "httpBaseUrl",
     }  # fmt: skip
+    assert binding["httpBaseUrl"] is None  # sent only for the gRPC protocol
     assert binding["taskHubName"] == "MyHub"
     assert binding["baseUrl"] == "http://localhost:7071/runtime/webhooks/durabletask"
     assert binding["rpcBaseUrl"] == "http://127.0.0.1:7071/durabletask/"

@@ -239,6 +239,11 @@ def assert_app_error(reply: Reply, status: int, code: str) -> str:
     return body["message"]
 
 
+def assert_bare(reply: Reply, status: int) -> None:
+    """The extension's bare answer (404 unknown, 410 ended): the status and no body at all."""
+    assert (reply.status, reply.text) == (status, ""), (reply.status, reply.text)
+
+
 def assert_host_error(reply: Reply, status: int) -> str:
     """devhost's (the extension's) error shape, ``{"Message": ...}``; returns the message."""
     assert reply.status == status, (reply.status, reply.text)

@@ -136,7 +136,10 @@ def test_a_custom_status_at_the_limit_is_kept_and_one_byte_pair_over_fails() -> 
     assert at_limit.custom_status_set and at_limit.ending is None
     over = decide(CTX, OrchestrationState(), [STARTED], answer(customStatus="x" * 8191), None)
     assert over.ending is not None and over.runtime_status == RuntimeStatus.FAILED
-    assert "16,386 bytes of UTF-16 JSON; the limit is 16,384 bytes" in over.ending.output
+    assert (
+        "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current "
+        "payload size is 16 KB (16,386 bytes;" in over.ending.output
+    )
 
 
 def test_a_timer_cancelled_in_a_later_answer_is_cancelled() -> None:

@@ -1,6 +1,7 @@
 """Terminate, suspend/resume, purge and restarts of the engine on the same state file."""
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -62,8 +63,6 @@ async def test_running_ids_conflict_but_ended_ones_are_replaced(engine: Engine) 
     await run(engine, "Counter", instance_id="same")
     with pytest.raises(errors.InstanceExists):
         await run(engine, "Counter", instance_id="same")
-    with pytest.raises(errors.InstanceExists):
-        await engine.purge("same")
     await engine.terminate("same", "done")
     await run(engine, "FanOutFanIn", 2, instance_id="same")
     status = await engine.wait_for("same", ended)
@@ -107,3 +106,15 @@ async def test_a_state_file_is_owned_by_one_host_at_a_time(
             await Engine(patterns_app, options).start()
     finally:
         await first.stop()
+
+
+async def test_purging_a_running_instance_deletes_it_as_azure_storage_does(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    await run(engine, "Counter", instance_id="live")
+    await engine.wait_for("live", lambda s: s["runtimeStatus"] == "Running")
+    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+        assert await engine.purge("live") == 1
+    assert engine.get_status("live") is None
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("Purged instance live while it was Running, as Azure Storage does")
