@@ -166,11 +166,18 @@ def test_cli_refuses_an_unsupported_app_with_a_message(capsys: pytest.CaptureFix
 @pytest.mark.parametrize("verbose", [False, True])
 def test_the_azure_sdks_request_logs_are_for_verbose_only(verbose: bool) -> None:
     policy = logging.getLogger("azure.core.pipeline.policies.http_logging_policy")
+    root = logging.getLogger()
     saved = {name: logging.getLogger(name).level for name in ("", *cli.QUIET_LOGGERS)}
+    handlers = list(root.handlers)
     try:
         cli.configure_logging(verbose)
         assert policy.isEnabledFor(logging.INFO) is verbose
         assert logging.getLogger("devhost.engine").isEnabledFor(logging.INFO)
-    finally:
+    finally:  # the CLI configures the whole process: give pytest its logging back
+        for handler in root.handlers:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
         for name, level in saved.items():
             logging.getLogger(name).setLevel(level)
