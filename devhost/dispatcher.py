@@ -443,6 +443,9 @@ class Dispatcher:
         instance.execution_id = uuid.uuid4().hex
         instance.state = OrchestrationState()
         instance.runtime_status = RuntimeStatus.RUNNING
+        # Azure Storage sets CreatedTime from each ExecutionStarted, the new execution's too
+        # (AzureTableTrackingStore.UpdateStateAsync).
+        instance.created_time = now
         instance.last_updated_time = now
         if outcome.custom_status_set:
             instance.custom_status = outcome.custom_status

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
-import json
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from devhost import lenient_json
 from devhost.errors import StartupError, UnsupportedBinding
 
 log = logging.getLogger("devhost.loader")
@@ -107,6 +107,7 @@ def load_app(app_dir: Path, *, task_hub: str | None = None) -> AppIndex:
         raise AppLoadError(f"{script} not found: devhost runs v2-model apps (function_app.py)")
     settings = apply_local_settings(app_dir)
     host_config = read_json_file(app_dir / "host.json", required=False)
+    warn_ignored_durable_settings(host_config)
     route_prefix = route_prefix_from(host_config)
     hub = task_hub or task_hub_from(host_config, os.environ)
     module = import_function_app(app_dir)
@@ -126,13 +127,14 @@ def load_app(app_dir: Path, *, task_hub: str | None = None) -> AppIndex:
 
 
 def read_json_file(path: Path, *, required: bool) -> dict[str, Any]:
-    """Parse a JSON settings file; a missing optional file reads as ``{}``."""
+    """Parse a JSON settings file as the host does (comments and trailing commas allowed); a
+    missing optional file reads as ``{}``."""
     if not path.is_file():
         if required:
             raise AppLoadError(f"{path} not found")
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = lenient_json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise AppLoadError(f"cannot read {path}: {exc}") from exc
     if not isinstance(data, dict):
@@ -161,6 +163,25 @@ def apply_local_settings(app_dir: Path) -> dict[str, str]:
     if runtime and runtime.lower() != "python":
         log.warning("FUNCTIONS_WORKER_RUNTIME is %r; devhost runs Python apps only", runtime)
     return effective
+
+
+HONOURED_DURABLE_SETTINGS = {"hubName", "overridableExistingInstanceStates"}
+
+
+def warn_ignored_durable_settings(host_config: Mapping[str, Any]) -> None:
+    """One line naming the ``extensions.durableTask`` settings devhost does not apply (storage
+    provider, concurrency, ...): they take effect on Azure only. ``hubName`` is used, and
+    ``overridableExistingInstanceStates`` is the extension's default (``NonRunningStates``)."""
+    durable = (host_config.get("extensions") or {}).get("durableTask") or {}
+    ignored = sorted(k for k in durable if k not in HONOURED_DURABLE_SETTINGS)
+    overridable = str(durable.get("overridableExistingInstanceStates", "NonRunningStates"))
+    if overridable.lower() != "nonrunningstates":
+        ignored.append(f"overridableExistingInstanceStates={overridable}")
+    if ignored:
+        log.warning(
+            "host.json: devhost ignores extensions.durableTask %s (they apply on Azure only)",
+            ", ".join(ignored),
+        )
 
 
 def route_prefix_from(host_config: Mapping[str, Any]) -> str:

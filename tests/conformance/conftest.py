@@ -1,0 +1,80 @@
+"""A devhost (in this process) running the patterns app, and the SDK's real client built from
+the binding JSON devhost hands the app's functions. Each test in this folder is one row of
+devhost/CONFORMANCE.md and is named after it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import azure.durable_functions as df
+import pytest
+
+from devhost.options import HostOptions
+from devhost.server import DevHost
+from devhost.urls import client_binding_json
+from tests.support.devhost_process import ROOT
+
+PATTERNS_APP = ROOT / "tests" / "apps" / "patterns"
+WEBHOOK = "/runtime/webhooks/durabletask"
+
+
+@pytest.fixture(autouse=True)
+def _restore_environ() -> Iterator[None]:
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+async def host() -> AsyncIterator[DevHost]:
+    options = HostOptions(
+        app_dir=PATTERNS_APP,
+        port=0,
+        in_memory=True,
+        start_azurite=False,
+        manual_clock=True,
+        test_hooks=True,
+    )
+    async with DevHost(options) as running:
+        yield running
+
+
+@pytest.fixture
+def client(host: DevHost) -> df.DurableOrchestrationClient:
+    return df.DurableOrchestrationClient(client_binding_json(host.urls, host.index.task_hub))
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_sdk_session() -> AsyncIterator[None]:
+    yield
+    from azure.durable_functions.models.utils import http_utils
+
+    await http_utils._close_session()
+
+
+async def call(
+    http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
+) -> tuple[int, Any, str]:
+    """Status, JSON body (None when empty) and the raw text."""
+    async with http.request(method, url, **kwargs) as response:
+        text = await response.text()
+        return response.status, (json.loads(text) if text else None), text
+
+
+def running(status: dict[str, Any]) -> bool:
+    return status["runtimeStatus"] == "Running"
+
+
+def ended(status: dict[str, Any]) -> bool:
+    return status["runtimeStatus"] in ("Completed", "Failed", "Terminated")

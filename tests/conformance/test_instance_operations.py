@@ -1,0 +1,101 @@
+"""Rows of devhost/CONFORMANCE.md about operations on one instance (HttpApiHandler.cs)."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import azure.durable_functions as df
+import pytest
+
+from devhost.server import DevHost
+
+from .conftest import WEBHOOK, call, ended, running
+
+
+async def test_operations_on_unknown_or_ended_instances_answer_bare_404_and_410(
+    host: DevHost, http: aiohttp.ClientSession
+) -> None:
+    base = f"{host.base_url}{WEBHOOK}/instances"
+    for method, path in [
+        ("GET", "/ghost"),
+        ("POST", "/ghost/terminate"),
+        ("POST", "/ghost/suspend"),
+        ("POST", "/ghost/resume"),
+        ("POST", "/ghost/rewind"),
+        ("POST", "/ghost/raiseEvent/Item"),
+        ("DELETE", "/ghost"),
+    ]:
+        assert await call(http, method, base + path, json=1) == (404, None, ""), path
+    await host.engine.start_orchestration("FanOutFanIn", "done", json.dumps("1"))
+    await host.engine.wait_for("done", ended)
+    for path in ("/done/terminate", "/done/suspend", "/done/resume", "/done/rewind"):
+        assert await call(http, "POST", base + path) == (410, None, ""), path
+    assert await call(http, "POST", base + "/done/raiseEvent/Item", json=1) == (410, None, "")
+
+
+async def test_duplicate_start_is_409_while_running_and_replaces_an_ended_instance(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    await client.start_new("Collector", "dup", 1)
+    await host.engine.wait_for("dup", running)
+    with pytest.raises(Exception, match="already exists"):
+        await client.start_new("Collector", "dup", 1)
+    await client.terminate("dup", "done")
+    assert await client.start_new("FanOutFanIn", "dup", 2) == "dup"
+    assert (await host.engine.wait_for("dup", ended))["name"] == "FanOutFanIn"
+
+
+async def test_suspend_and_resume_write_their_history_events_with_the_reason(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    await client.start_new("Collector", "pause", 1)
+    await host.engine.wait_for("pause", running)
+    await client.suspend("pause", "hold on")
+    await client.suspend("pause", "again")  # already suspended: accepted, nothing changes
+    await client.resume("pause", "go on")
+    await client.raise_event("pause", "Item", 7)
+    await host.engine.wait_for("pause", ended)
+    history = host.engine.store.load_history("pause")  # type: ignore[union-attr]
+    marks = [(e["EventType"], e.get("Reason")) for e in history if e["EventType"] in (19, 20)]
+    assert marks == [(19, "hold on"), (20, "go on")]
+
+
+async def test_rewind_answers_410_for_ended_500_for_running_and_501_for_failed(
+    host: DevHost, http: aiohttp.ClientSession
+) -> None:
+    await host.engine.start_orchestration("Collector", "live", json.dumps("1"))
+    await host.engine.wait_for("live", running)
+    code, body, _ = await call(http, "POST", f"{host.base_url}{WEBHOOK}/instances/live/rewind")
+    assert (code, body["Message"]) == (500, "Something went wrong while processing your request")
+    await host.engine.start_orchestration("Boom", "failed", None)
+    await host.engine.wait_for("failed", ended)
+    code, body, _ = await call(http, "POST", f"{host.base_url}{WEBHOOK}/instances/failed/rewind")
+    assert (code, body["Message"]) == (501, "Rewind is not supported by devhost.")
+
+
+async def test_restart_of_an_unknown_instance_is_400_and_restarts_with_the_same_id(
+    host: DevHost, http: aiohttp.ClientSession
+) -> None:
+    base = f"{host.base_url}{WEBHOOK}/instances"
+    code, body, _ = await call(http, "POST", f"{base}/ghost/restart")
+    assert (code, body["Message"]) == (
+        400,
+        "InstanceId does not match a valid orchestration instance.",
+    )
+    await host.engine.start_orchestration("FanOutFanIn", "again", json.dumps("3"))
+    await host.engine.wait_for("again", ended)
+    code, body, _ = await call(http, "POST", f"{base}/again/restart?restartWithNewInstanceId=false")
+    assert (code, body["id"]) == (202, "again")
+    code, body, _ = await call(http, "POST", f"{base}/again/restart")
+    assert code == 202 and body["id"] != "again"
+
+
+async def test_terminate_output_is_json_when_the_reason_parses(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    for instance_id, reason, output in [("t1", '{"why": 1}', {"why": 1}), ("t2", "plain", "plain")]:
+        await client.start_new("Collector", instance_id, 1)
+        await host.engine.wait_for(instance_id, running)
+        await client.terminate(instance_id, reason)
+        assert (await host.engine.wait_for(instance_id, ended))["output"] == output

@@ -1,0 +1,118 @@
+"""Rows of devhost/CONFORMANCE.md about the orchestration protocol and its traps on Azure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import aiohttp
+import azure.durable_functions as df
+import pytest
+from azure.durable_functions.models.ReplaySchema import ReplaySchema
+
+from devhost.server import DevHost
+from devhost.urls import client_binding_json
+
+from .conftest import WEBHOOK, call, ended, running
+
+
+async def test_events_that_arrive_together_are_delivered_in_one_episode(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    instance_id = await client.start_new("Collector", None, 5)
+    await host.engine.wait_for(instance_id, running)
+    await asyncio.gather(*(client.raise_event(instance_id, "Item", n) for n in range(5)))
+    status = await host.engine.wait_for(instance_id, ended)
+    assert sorted(status["output"]) == ["0", "1", "2", "3", "4"]  # the SDK's JSON text
+
+
+async def test_continue_as_new_drops_unprocessed_events(
+    host: DevHost, client: df.DurableOrchestrationClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two events queued while suspended reach one episode; Counter consumes one and continues
+    as new; the other is gone, as on Azure, and devhost says so."""
+    instance_id = await client.start_new("Counter")
+    await host.engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 0})
+    await client.suspend(instance_id, "queue two events")
+    await client.raise_event(instance_id, "Add", "kept")
+    await client.raise_event(instance_id, "Add", "dropped")
+    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+        await client.resume(instance_id, "go")
+        status = await host.engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 1})
+    assert status["runtimeStatus"] == "Running"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("1 unprocessed event(s) 'Add'" in w and "DROPPED" in w for w in warnings)
+
+
+async def test_a_missing_function_schedules_nothing_and_the_instance_waits(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    instance_id = await client.start_new("CallsMissing")
+    status = await host.engine.wait_for(instance_id, lambda s: "devhostProblems" in s)
+    assert status["runtimeStatus"] == "Running"
+    sdk_status = await client.get_status(instance_id, show_history=True)
+    kinds = [event["EventType"] for event in sdk_status.historyEvents]
+    assert "TaskScheduled" not in kinds and "TaskFailed" not in kinds
+
+
+async def test_sub_orchestration_ids_default_to_the_parent_execution_and_task_number(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    instance_id = await client.start_new("Parent")
+    await host.engine.wait_for(instance_id, ended)
+    assert host.engine.store is not None
+    execution_id = host.engine.store.get_instance(instance_id).execution_id  # type: ignore[union-attr]
+    child = host.engine.get_status(f"{execution_id}:0")
+    assert child is not None and child["name"] == "Child"
+
+
+async def test_upper_schema_version_as_the_extension_sends_it(host: DevHost) -> None:
+    from devhost.orchestrator_runner import _CONTEXT_TAIL
+
+    context = json.loads('{"history":[],"input":null,"instanceId":"x","isReplaying":false,'
+                         '"parentInstanceId":null' + _CONTEXT_TAIL)  # fmt: skip
+    assert (context["upperSchemaVersion"], context["upperSchemaVersionNew"]) == (1, 2)
+    # ... which the SDK reads as its newest replay schema, V3.
+    assert ReplaySchema(context["upperSchemaVersionNew"]) is ReplaySchema.V3
+    assert ReplaySchema(context["upperSchemaVersion"]) is ReplaySchema.V2
+
+
+async def test_custom_status_over_16_kb_fails_with_the_extensions_message(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    instance_id = await client.start_new("HugeStatus", None, 8191)
+    status = await host.engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"].startswith(
+        "Orchestrator function 'HugeStatus' failed: The UTF-16 size of the JSON-serialized "
+        "payload must not exceed 16 KB."
+    )
+
+
+async def test_client_binding_carries_http_base_url_null(host: DevHost) -> None:
+    binding = json.loads(client_binding_json(host.urls, host.index.task_hub))
+    assert "httpBaseUrl" in binding and binding["httpBaseUrl"] is None
+    assert binding["connectionName"] is None
+
+
+async def test_durable_http_calls_are_refused_by_devhost(
+    host: DevHost, client: df.DurableOrchestrationClient, http: aiohttp.ClientSession
+) -> None:
+    instance_id = await client.start_new("CallsHttp")
+    status = await host.engine.wait_for(instance_id, ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert "durable HTTP calls (call_http) are not supported by devhost" in status["output"]
+    code, body, _ = await call(http, "GET", f"{host.base_url}{WEBHOOK}/entities/Counter/one")
+    assert (code, body["Message"]) == (501, "Durable entities are not supported by devhost.")
+
+
+async def test_created_time_after_continue_as_new_is_the_new_executions(
+    host: DevHost, client: df.DurableOrchestrationClient
+) -> None:
+    instance_id = await client.start_new("Counter")
+    first = await host.engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 0})
+    host.engine.clock.advance(120)
+    await client.raise_event(instance_id, "Add", "a")
+    second = await host.engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 1})
+    assert second["createdTime"] > first["createdTime"]
