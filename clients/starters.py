@@ -55,17 +55,30 @@ async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
         raise ApiError(400, "invalid_input", str(error)) from None
 
     instance_id = req.params.get("instanceId")
-    if instance_id is not None:
-        validate_new_instance_id(instance_id)
-        existing = await client.get_status(instance_id)
-        if instance_exists(existing) and not has_ended(existing):
-            raise ApiError(
-                409,
-                "instance_conflict",
-                f"Instance {instance_id!r} already exists and is "
-                f"{existing.runtime_status.value}; choose another id or wait for it to end.",
-            )
-    return await client.start_new(startable.name, instance_id, orchestrator_input)
+    if instance_id is None:
+        return await client.start_new(startable.name, None, orchestrator_input)
+    validate_new_instance_id(instance_id)
+    await _refuse_if_running(client, instance_id)
+    try:
+        return await client.start_new(startable.name, instance_id, orchestrator_input)
+    except Exception:
+        # Another start with this id won the race. The extension answers it with a 500
+        # (OrchestrationAlreadyExistsException reaches its catch-all), which the SDK raises as a
+        # bare Exception: look again, and answer 409 if that is what happened.
+        await _refuse_if_running(client, instance_id)
+        raise
+
+
+async def _refuse_if_running(client: df.DurableOrchestrationClient, instance_id: str) -> None:
+    """409 when an instance with this id is Pending, Running or Suspended."""
+    existing = await client.get_status(instance_id)
+    if instance_exists(existing) and not has_ended(existing):
+        raise ApiError(
+            409,
+            "instance_conflict",
+            f"Instance {instance_id!r} already exists and is "
+            f"{existing.runtime_status.value}; choose another id or wait for it to end.",
+        )
 
 
 def _awaited_status(req: func.HttpRequest, startable: Startable) -> Any:

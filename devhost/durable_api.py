@@ -55,14 +55,33 @@ CHECK_STATUS_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
 
 
-ERROR_STATUS: tuple[tuple[type[DevhostError], int], ...] = (
-    (InvalidInstanceId, 400),
-    (UnknownOrchestrator, 400),  # with ExceptionMessage, which the SDK's start_new reads
-    (InstanceNotFound, 404),
-    (InstanceExists, 409),
-    (InstanceEnded, 410),
+ARGUMENTS_INCORRECT = "One or more of the arguments submitted is incorrect"
+SOMETHING_WENT_WRONG = "Something went wrong while processing your request"
+
+# The engine's refusals as the extension answers them: (status, Message, ExceptionType); the
+# exception's own text is the ExceptionMessage. HttpApiHandler has no 409: a duplicate start's
+# OrchestrationAlreadyExistsException reaches its catch-all and answers 500.
+ERROR_ANSWERS: tuple[tuple[type[DevhostError], int, str | None, str | None], ...] = (
+    (InvalidInstanceId, 400, ARGUMENTS_INCORRECT, "System.ArgumentException"),
+    (UnknownOrchestrator, 400, ARGUMENTS_INCORRECT, "System.ArgumentException"),
+    (
+        InstanceExists,
+        500,
+        SOMETHING_WENT_WRONG,
+        "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    ),
+    (InstanceNotFound, 404, None, None),
+    (InstanceEnded, 410, None, None),
 )
-"""The extension's answer to each refusal of the engine, in one place."""
+"""The extension's answer to each refusal of the engine, in one place (no body where it sends
+none)."""
+
+# DurableClient.StartNewAsync passes these two messages as ArgumentException's *paramName*, so
+# .NET renders them like this (the length rule has its arguments the right way round).
+_SWAPPED_ARGUMENT_MESSAGES = (
+    "Orchestration instance ids must not start with @.",
+    "Orchestration instance ids must not contain /, \\, #, ?, or control characters.",
+)
 
 
 def check_status_response(origin: str, instance_id: str, task_hub: str) -> web.Response:
@@ -181,19 +200,16 @@ class DurableApi:
         }
 
     def _devhost_error(self, exc: DevhostError) -> web.Response:
-        message = str(exc) or type(exc).__name__
-        status = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 500)
-        if isinstance(exc, UnknownOrchestrator):
-            # The SDK's start_new reads ExceptionMessage from a 400, as the extension sends it.
-            return error_response(
-                400,
-                "One or more of the arguments submitted is incorrect",
-                message,
-                "System.ArgumentException",
-            )
-        if isinstance(exc, InvalidInstanceId):
-            return error_response(400, message, message, "System.ArgumentException")
-        return error_response(status, message)
+        text = str(exc) or type(exc).__name__
+        status, message, exception_type = next(
+            (answer[1:] for answer in ERROR_ANSWERS if isinstance(exc, answer[0])),
+            (500, SOMETHING_WENT_WRONG, None),
+        )
+        if message is None:
+            return web.Response(status=status)
+        if text in _SWAPPED_ARGUMENT_MESSAGES:
+            text = f"instanceId (Parameter '{text}')"
+        return error_response(status, message, text, exception_type)
 
     # -- start -----------------------------------------------------------------------------
 

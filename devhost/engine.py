@@ -97,9 +97,9 @@ class Engine:
         validate_instance_id(instance_id)
         existing = store.get_instance(instance_id)
         if existing is not None and not existing.ended:
-            raise InstanceExists(
+            raise InstanceExists(  # DurableTask.AzureStorage's words
                 f"An Orchestration instance with the status {existing.runtime_status} already "
-                f"exists (instance id '{instance_id}')."
+                "exists."
             )
         now = dispatcher.now()
         row = new_instance(name, instance_id, input_json, now, parent=None)

@@ -34,7 +34,7 @@ async def test_operations_on_unknown_or_ended_instances_answer_bare_404_and_410(
     assert await call(http, "POST", base + "/done/raiseEvent/Item", json=1) == (410, None, "")
 
 
-async def test_duplicate_start_is_409_while_running_and_replaces_an_ended_instance(
+async def test_duplicate_start_is_500_while_running_and_replaces_an_ended_instance(
     host: DevHost, client: df.DurableOrchestrationClient
 ) -> None:
     await client.start_new("Collector", "dup", 1)

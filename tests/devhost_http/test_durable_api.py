@@ -112,21 +112,35 @@ async def test_start_errors(host: DevHost, http: aiohttp.ClientSession) -> None:
         in (body["ExceptionMessage"])
     )
 
+    # DurableClient.StartNewAsync passes two of its messages as the paramName: as .NET shows it.
     status, body, _ = await call(http, "POST", f"{base}/hello_orchestrator/@entity")
-    assert status == 400
-    assert "must not start with @" in body["ExceptionMessage"]
+    assert (status, body["Message"]) == (400, "One or more of the arguments submitted is incorrect")
+    assert body["ExceptionMessage"] == (
+        "instanceId (Parameter 'Orchestration instance ids must not start with @.')"
+    )
     status, body, _ = await call(http, "POST", f"{base}/hello_orchestrator/a%5Cb")
-    assert (status, "must not contain" in body["Message"]) == (400, True)
+    assert (status, "must not contain /, \\, #, ?" in body["ExceptionMessage"]) == (400, True)
     status, body, _ = await call(http, "POST", f"{base}/hello_orchestrator/{'x' * 257}")
-    assert (status, "256" in body["Message"]) == (400, True)
+    assert (status, body["ExceptionMessage"]) == (
+        400,
+        "Instance ID lengths must not exceed 256 characters.",
+    )
 
     status, body, _ = await call(http, "POST", f"{base}/hello_orchestrator", data=b"{nope")
     assert (status, body["Message"]) == (400, "Invalid JSON content")
 
     assert (await call(http, "POST", f"{base}/hello_orchestrator/dup"))[0] == 202
+    await host.engine.wait_for("dup", status_is("Running"))
     status, body, _ = await call(http, "POST", f"{base}/hello_orchestrator/dup")
-    assert status == 409
-    assert "already exists" in body["Message"]
+    # The extension has no 409: OrchestrationAlreadyExistsException reaches its catch-all.
+    assert (status, body) == (
+        500,
+        {
+            "Message": "Something went wrong while processing your request",
+            "ExceptionMessage": "An Orchestration instance with the status Running already exists.",
+            "ExceptionType": "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+        },
+    )
     assert (await call(http, "GET", f"{base}/hello_orchestrator"))[0] == 404
 
 
