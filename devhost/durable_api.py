@@ -400,7 +400,8 @@ class DurableApi:
             return error_response(
                 400,
                 "InstanceId does not match a valid orchestration instance.",
-                f"No instance with ID '{instance_id}' found.",
+                # DurableClient.RestartAsync's text, its spelling included.
+                f"An orchestrastion with the instanceId {instance_id} was not found.",
                 "System.ArgumentException",
             )
         new_instance = default(

@@ -125,7 +125,7 @@ class Engine:
         status = status_body(instance, show_input)
         if show_history:
             events = store.load_history(instance_id)
-            status["historyEvents"] = public_history(events, show_history_output)
+            status["historyEvents"] = public_history(events, show_history_output, show_input)
         return status
 
     def query_status(

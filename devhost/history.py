@@ -80,78 +80,78 @@ def encode(event: dict[str, Any], played: bool) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
-# Fields each event type keeps when a client asks for history (showHistory / showHistoryOutput).
-_HISTORY_NAMES = {
-    EventType.EXECUTION_STARTED: "ExecutionStarted",
-    EventType.EXECUTION_COMPLETED: "ExecutionCompleted",
-    EventType.EXECUTION_TERMINATED: "ExecutionTerminated",
-    EventType.TASK_COMPLETED: "TaskCompleted",
-    EventType.TASK_FAILED: "TaskFailed",
-    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: "SubOrchestrationInstanceCompleted",
-    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: "SubOrchestrationInstanceFailed",
-    EventType.TIMER_CREATED: "TimerCreated",
-    EventType.TIMER_FIRED: "TimerFired",
-    EventType.EVENT_RAISED: "EventRaised",
-    EventType.CONTINUE_AS_NEW: "ContinueAsNew",
-    EventType.EXECUTION_SUSPENDED: "ExecutionSuspended",
-    EventType.EXECUTION_RESUMED: "ExecutionResumed",
+def _json_or_text(text: Any) -> Any:
+    """``DurableClient.ParseToJToken``: JSON when it parses, else the trimmed text."""
+    if not isinstance(text, str):
+        return text
+    value = text.strip()
+    try:
+        return json.loads(value) if value else ""
+    except ValueError:
+        return value
+
+
+_SCHEDULING = {
+    EventType.TASK_COMPLETED: EventType.TASK_SCHEDULED,
+    EventType.TASK_FAILED: EventType.TASK_SCHEDULED,
+    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
+    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
+}
+_WITH_RESULT = {
+    EventType.TASK_COMPLETED,
+    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
+    EventType.EXECUTION_COMPLETED,
 }
 
 
-def _json_or_text(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+def _event_name(kind: EventType) -> str:
+    return "".join(part.capitalize() for part in kind.name.split("_"))
 
 
-def public_history(events: list[dict[str, Any]], show_output: bool) -> list[dict[str, Any]]:
-    """The ``historyEvents`` list of the status API: readable, with task names and results.
-
-    Like the extension, scheduling events are folded into their completions (a TaskCompleted shows
-    the activity's name and ScheduledTime) and the orchestrator episode markers are left out.
-    """
-    scheduled: dict[int, dict[str, Any]] = {}
-    result: list[dict[str, Any]] = []
+def public_history(
+    events: list[dict[str, Any]], show_output: bool, show_input: bool = True
+) -> list[dict[str, Any]]:
+    """The ``historyEvents`` of the status API, as the extension's
+    ``DurableClient.GetDurableOrchestrationStatusAsync`` builds them from the stored events:
+    ``EventType`` as its name, ``EventId``/``IsPlayed`` and the episode markers removed,
+    timestamps at full precision; a completion takes its scheduling event's ``FunctionName``,
+    ``ScheduledTime`` and ``Input`` and the scheduling event goes, while one still outstanding
+    stays; results only with ``showHistoryOutput`` (parsed as JSON); ``Input`` fields only with
+    ``showInput``."""
+    items: list[dict[str, Any]] = []
+    scheduled: dict[tuple[EventType, Any], int] = {}
+    folded: set[int] = set()
     for event in events:
         kind = EventType(event["EventType"])
+        if kind in (EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED):
+            continue
+        item = {k: v for k, v in event.items() if k not in ("EventId", "IsPlayed")}
+        item["EventType"] = _event_name(kind)
         if kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED):
-            scheduled[event["EventId"]] = event
-            continue
-        name = _HISTORY_NAMES.get(kind)
-        if name is None:
-            continue
-        item: dict[str, Any] = {"EventType": name, "Timestamp": status_time(event["Timestamp"])}
-        if kind == EventType.EXECUTION_STARTED:
-            item["FunctionName"] = event.get("Name")
-        elif kind in (
-            EventType.TASK_COMPLETED,
-            EventType.TASK_FAILED,
-            EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
-            EventType.SUB_ORCHESTRATION_INSTANCE_FAILED,
-        ):
-            origin = scheduled.get(event.get("TaskScheduledId", -2), {})
-            item["FunctionName"] = origin.get("Name")
-            if origin:
-                item["ScheduledTime"] = status_time(origin["Timestamp"])
-            if "Reason" in event:
-                item["Reason"] = event["Reason"]
-                item["Details"] = event.get("Details")
-            if show_output and "Result" in event:
-                item["Result"] = _json_or_text(event["Result"])
-        elif kind in (EventType.TIMER_CREATED, EventType.TIMER_FIRED):
-            item["FireAt"] = event.get("FireAt")
-        elif kind == EventType.EVENT_RAISED:
-            item["Name"] = event.get("Name")
+            scheduled[(kind, event.get("EventId"))] = len(items)
+            item.pop("Version", None)
+        elif kind in _SCHEDULING:
+            index = scheduled.get((_SCHEDULING[kind], event.get("TaskScheduledId")))
+            if index is not None:
+                origin = items[index]
+                item["ScheduledTime"] = origin["Timestamp"]
+                item["FunctionName"] = origin.get("Name")
+                if show_input:
+                    item["Input"] = origin.get("Input")
+                folded.add(index)
+            item.pop("TaskScheduledId", None)
+        elif kind == EventType.EXECUTION_STARTED:
+            item["FunctionName"] = item.pop("Name", None)
+            for key in ("OrchestrationInstance", "ParentInstance", "Version", "Tags"):
+                item.pop(key, None)
+        elif kind == EventType.TIMER_FIRED:
+            item.pop("TimerId", None)
+        if kind in _WITH_RESULT:
             if show_output:
-                item["Input"] = _json_or_text(event.get("Input"))
-        elif kind == EventType.EXECUTION_COMPLETED:
-            item["OrchestrationStatus"] = event.get("OrchestrationStatus")
-            if show_output:
-                item["Result"] = _json_or_text(event.get("Result"))
-        elif kind == EventType.EXECUTION_TERMINATED:
-            item["Reason"] = _json_or_text(event.get("Input"))
-        result.append(item)
-    return result
+                item["Result"] = _json_or_text(item.get("Result"))
+            else:
+                item.pop("Result", None)
+        if not show_input:
+            item.pop("Input", None)
+        items.append(item)
+    return [item for index, item in enumerate(items) if index not in folded]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aiohttp
 import azure.durable_functions as df
@@ -99,3 +100,43 @@ async def test_terminate_output_is_json_when_the_reason_parses(
         await host.engine.wait_for(instance_id, running)
         await client.terminate(instance_id, reason)
         assert (await host.engine.wait_for(instance_id, ended))["output"] == output
+
+
+async def test_show_history_keeps_outstanding_tasks_full_timestamps_and_inputs(
+    host: DevHost, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """Gated waits in an activity that has not returned: its TaskScheduled is still listed."""
+    gate = tmp_path / "gate"
+    await host.engine.start_orchestration("Gated", "gated", json.dumps(json.dumps(str(gate))))
+    try:
+        await host.engine.wait_for("gated", running)
+        base = f"{host.base_url}{WEBHOOK}/instances/gated?showHistory=true"
+        _, body, _ = await call(http, "GET", base)
+        events = body["historyEvents"]
+        assert [e["EventType"] for e in events] == ["ExecutionStarted", "TaskScheduled"]
+        started, scheduled = events
+        assert started["FunctionName"] == "Gated" and "Input" in started
+        assert scheduled["Name"] == "WaitAtGate" and "EventId" not in scheduled
+        assert len(started["Timestamp"]) > len("2026-01-01T00:00:00Z")  # fractions kept
+        _, body, _ = await call(http, "GET", base + "&showInput=false")
+        assert all("Input" not in event for event in body["historyEvents"])
+    finally:
+        gate.touch()  # let the activity's thread finish
+        await host.engine.wait_for("gated", ended)
+
+
+async def test_show_history_output_adds_results_parsed_as_json(
+    host: DevHost, http: aiohttp.ClientSession
+) -> None:
+    await host.engine.start_orchestration("FanOutFanIn", "fan", json.dumps("2"))
+    await host.engine.wait_for("fan", ended)
+    base = f"{host.base_url}{WEBHOOK}/instances/fan?showHistory=true"
+    _, body, _ = await call(http, "GET", base)
+    completed = [e for e in body["historyEvents"] if e["EventType"] == "TaskCompleted"]
+    assert len(completed) == 2 and all("Result" not in e for e in completed)
+    assert {e["FunctionName"] for e in completed} == {"Double"}
+    assert all("ScheduledTime" in e and "TaskScheduledId" not in e for e in completed)
+    _, body, _ = await call(http, "GET", base + "&showHistoryOutput=true")
+    results = [e["Result"] for e in body["historyEvents"] if e["EventType"] == "TaskCompleted"]
+    assert sorted(results) == [0, 2]
+    assert body["historyEvents"][-1]["Result"] == 2  # ExecutionCompleted
