@@ -234,10 +234,24 @@ async def status_to_json(
         "runtimeStatus": runtime_status.value if runtime_status is not None else None,
         "input": status.input_,
         "customStatus": custom_status,
-        "output": status.output,
+        "output": _public_output(status),
         "createdTime": format_time(status.created_time),
         "lastUpdatedTime": format_time(status.last_updated_time),
     }
+
+
+def _public_output(status: DurableOrchestrationStatus) -> Any:
+    """A failed instance's output without what follows its first line.
+
+    On Azure a failure that came from an activity reads "Orchestrator function 'X' failed:
+    Activity function 'Y' failed: <error> \\n <details>", where the details are the serialised
+    .NET exception holding the worker's Python stack trace: the first line says what failed, the
+    rest is for the host's log (and the built-in API, behind the system key), not for clients."""
+    output = status.output
+    failed = status.runtime_status is not None and status.runtime_status.value == "Failed"
+    if failed and isinstance(output, str):
+        return output.strip().split("\n", 1)[0].rstrip()
+    return output
 
 
 def _canonical(value: Any) -> str:

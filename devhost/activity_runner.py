@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import time
 import traceback
@@ -92,18 +93,15 @@ class ActivityRunner:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.error(
-                "Activity %s (instance %s) failed:\n%s",
-                work.name,
-                work.instance_id,
-                traceback.format_exc(),
-            )
+            stack = traceback.format_exc()
+            log.error("Activity %s (instance %s) failed:\n%s", work.name, work.instance_id, stack)
+            reason, details = failure_texts(work.name, exc, stack)
             event = make_event(
                 EventType.TASK_FAILED,
                 self._now(),
                 TaskScheduledId=work.task_id,
-                Reason=f"Activity function '{work.name}' failed: {type(exc).__name__}: {exc}",
-                Details=f"{type(exc).__name__}: {exc}",
+                Reason=reason,
+                Details=details,
             )
             outcome = "Failed"
         self._log_invocation(
@@ -114,3 +112,25 @@ class ActivityRunner:
             instance_id=work.instance_id,
         )
         self._deliver(work, event)
+
+
+def failure_texts(name: str, exc: BaseException, stack: str) -> tuple[str, str]:
+    """``TaskFailed``'s Reason and Details as the extension writes them for a Python activity.
+
+    The worker reports ``f"{type}: {exc}"``; the host wraps it in an ``RpcException`` whose
+    message is ``"Result: Failure\\nException: {message}\\nStack: {stack}"``; the extension's
+    ``TaskActivityShim`` keeps the text between ``Exception:`` and ``Stack:`` (a leading space
+    included) and fails the task with ``"Activity function '{name}' failed: {that}"``. Details
+    is the serialised exception (``Utils.SerializeCause``); devhost writes its main fields."""
+    message = f"{type(exc).__name__}: {exc}"
+    friendly = f" {message}"
+    rpc_message = f"Result: Failure\nException: {message}\nStack: {stack}"
+    details = {
+        "ClassName": "System.Exception",
+        "Message": friendly,
+        "InnerException": {
+            "ClassName": "Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException",
+            "Message": rpc_message,
+        },
+    }
+    return f"Activity function '{name}' failed: {friendly}", json.dumps(details)

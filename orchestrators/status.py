@@ -90,6 +90,13 @@ class _Offloads:
 _offloads: weakref.WeakKeyDictionary[Any, _Offloads] = weakref.WeakKeyDictionary()
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of a failed task's error: the SDK raises ``"{Reason} \\n {Details}"``, and
+    on Azure Details is the serialised .NET exception with the worker's Python stack trace, which
+    must not end up in an output or status that clients read."""
+    return str(error).strip().split("\n", 1)[0].strip()
+
+
 def _state(context: df.DurableOrchestrationContext) -> _Offloads:
     state = _offloads.get(context)
     if state is None:
@@ -152,7 +159,7 @@ def set_custom_status(
             raise CustomStatusOffloadFailed(
                 f"could not store the custom status ({size:,} UTF-16 bytes, over the host's "
                 f"{MAX_INLINE_BYTES:,}) in Blob storage after {attempts} attempts; the previous "
-                f"status is unchanged. Last error: {str(error).strip()}"
+                f"status is unchanged. Last error: {first_line(error)}"
             ) from None
         reference = StatusReference.from_status(result)
         if reference is None:

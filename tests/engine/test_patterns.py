@@ -137,14 +137,21 @@ async def test_orchestrator_exception_fails_the_instance_with_its_message(engine
     assert status["customStatus"] == "about to fail"
 
 
-async def test_activity_exception_fails_the_orchestration_without_a_traceback(
+async def test_activity_exception_fails_the_orchestration_with_azures_texts(
     engine: Engine,
 ) -> None:
     instance_id = await run(engine, "CallsFailingActivity")
     status = await engine.wait_for(instance_id, ended)
     assert status["runtimeStatus"] == "Failed"
-    assert "Activity function 'AlwaysFails' failed: KeyError" in status["output"]
-    assert "Traceback" not in status["output"]
+    # As on Azure: the Reason in the extension's words (its two spaces included), then the
+    # SDK's " \n " and the Details, which hold the worker's Python stack trace.
+    reason, _, details = status["output"].partition(" \n ")
+    assert reason == (
+        "Orchestrator function 'CallsFailingActivity' failed: "
+        "Activity function 'AlwaysFails' failed:  KeyError: 'x'"
+    )
+    assert json.loads(details)["Message"] == " KeyError: 'x'"
+    assert "Traceback" in json.loads(details)["InnerException"]["Message"]
 
 
 async def test_custom_status_over_16_kb_fails_like_the_host(engine: Engine) -> None:

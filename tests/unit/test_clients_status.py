@@ -51,6 +51,22 @@ async def test_a_completed_instance_has_its_output(client_function, client):
     assert body["output"] == ["Done: step 1", "Done: step 2"]
 
 
+async def test_a_failed_instance_shows_the_first_line_of_its_failure_only(client_function, client):
+    """On Azure an activity's failure carries the worker's stack trace after the first line."""
+    details = json.dumps({"Message": " KeyError: 'x'", "InnerException": {"Message": "Traceback"}})
+    failure = (
+        "Orchestrator function 'CityRecommender' failed: Activity function 'X' failed:  "
+        f"KeyError: 'x' \n {details}"
+    )
+    client.statuses["bad"] = status_json("bad", "CityRecommender", "Failed", output=failure)
+    response = await client_function(GET)(req=status_request("bad"), client=client)
+    body = json.loads(response.get_body())
+    assert body["output"] == (
+        "Orchestrator function 'CityRecommender' failed: Activity function 'X' failed:  "
+        "KeyError: 'x'"
+    )
+
+
 async def test_an_unknown_instance_is_404_with_a_json_error(client_function, client):
     response = await client_function(GET)(req=status_request("nope"), client=client)
 
