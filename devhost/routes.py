@@ -267,28 +267,24 @@ def _is_int(value: str, bits: int) -> bool:
     return -(2 ** (bits - 1)) <= int(value) < 2 ** (bits - 1)
 
 
-def _is_float(value: str) -> bool:
+def _parses(parse: Callable[[str], object], value: str) -> bool:
     try:
-        float(value)
+        parse(value)
     except ValueError:
         return False
     return True
+
+
+def _is_float(value: str) -> bool:
+    return _parses(float, value)
 
 
 def _is_guid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    return _parses(uuid.UUID, value)
 
 
 def _is_datetime(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return _parses(datetime.fromisoformat, value)
 
 
 def _numbers(args: str | None) -> list[float]:

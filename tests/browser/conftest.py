@@ -16,7 +16,6 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from tests.e2e.conftest import (  # noqa: F401 (pytest fixtures)
-    _close_sdk_session,
     api,
     app_host,
     azurite,

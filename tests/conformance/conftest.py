@@ -55,14 +55,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-@pytest.fixture(scope="session", autouse=True)
-async def _close_sdk_session() -> AsyncIterator[None]:
-    yield
-    from azure.durable_functions.models.utils import http_utils
-
-    await http_utils._close_session()
-
-
 async def call(
     http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
 ) -> tuple[int, Any, str]:

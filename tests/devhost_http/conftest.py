@@ -60,12 +60,3 @@ async def host(start_host: Callable[..., Any]) -> AsyncIterator[DevHost]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-@pytest.fixture(scope="session", autouse=True)
-async def _close_sdk_session() -> AsyncIterator[None]:
-    """The SDK keeps one module-level aiohttp session; close it when the tests are done."""
-    yield
-    from azure.durable_functions.models.utils import http_utils
-
-    await http_utils._close_session()

@@ -103,15 +103,6 @@ def sdk_client(app_host: DevhostProcess) -> df.DurableOrchestrationClient:
     return sdk_client_for(app_host)
 
 
-@pytest.fixture(scope="session", autouse=True)
-async def _close_sdk_session() -> AsyncIterator[None]:
-    """The SDK keeps one module-level aiohttp session; close it once the tests are done."""
-    yield
-    from azure.durable_functions.models.utils import http_utils
-
-    await http_utils._close_session()
-
-
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
