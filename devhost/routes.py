@@ -65,26 +65,12 @@ class Segment:
         return 3 if param.constraints else 4
 
 
-def _split_outside_braces(text: str, separator: str) -> list[str]:
+def _split_outside(text: str, separator: str, brackets: str) -> list[str]:
+    """Split on ``separator`` where it is not inside ``brackets`` (an opening and a closing)."""
+    opening, closing = brackets
     parts, depth, current = [], 0, []
     for char in text:
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        if char == separator and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def _split_outside_parens(text: str, separator: str) -> list[str]:
-    parts, depth, current = [], 0, []
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
+        depth += (char == opening) - (char == closing)
         if char == separator and depth == 0:
             parts.append("".join(current))
             current = []
@@ -100,9 +86,9 @@ def _parse_param(body: str, template: str) -> Param:
     optional = body.endswith("?")
     if optional:
         body = body[:-1]
-    pieces = _split_outside_parens(body, "=")
+    pieces = _split_outside(body, "=", "()")
     default = "=".join(pieces[1:]) if len(pieces) > 1 else None
-    name, *constraint_texts = _split_outside_parens(pieces[0], ":")
+    name, *constraint_texts = _split_outside(pieces[0], ":", "()")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise RouteTemplateError(f"route '{template}': invalid parameter name '{name}'")
     constraints = []
@@ -161,7 +147,7 @@ class RouteTemplate:
         text = template.strip()
         text = text[2:] if text.startswith("~/") else text
         text = text.strip("/")
-        self.segments = [_parse_segment(s, template) for s in _split_outside_braces(text, "/")]
+        self.segments = [_parse_segment(s, template) for s in _split_outside(text, "/", "{}")]
         if text == "":
             self.segments = []
         self._validate()
