@@ -10,7 +10,9 @@ from activities import blueprint as activities_blueprint
 from clients import blueprint as clients_blueprint
 from orchestrators import blueprint as orchestrators_blueprint
 
-app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+# Every HTTP route needs a function key (code= or x-functions-key): deployed, an anonymous route
+# would let anyone start orchestrations, read inputs and raise events on others' instances.
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(orchestrators_blueprint)
 app.register_functions(activities_blueprint)
 app.register_functions(clients_blueprint)

@@ -48,13 +48,15 @@ _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
 
-def _resolve_param(req: func.HttpRequest) -> bool:
-    raw = req.params.get("resolve")
-    if raw is None or raw.strip().lower() in _TRUE:
+def _bool_param(req: func.HttpRequest, name: str, default: bool) -> bool:
+    raw = req.params.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in _TRUE:
         return True
     if raw.strip().lower() in _FALSE:
         return False
-    raise ApiError(400, "invalid_resolve", f"resolve must be true or false; got {raw!r}.")
+    raise ApiError(400, f"invalid_{name.lower()}", f"{name} must be true or false; got {raw!r}.")
 
 
 def reference_with_url(
@@ -82,18 +84,27 @@ def reference_with_url(
 async def get_instance_status(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Answer the instance's status (with its input and resolved custom status), or 404."""
+    """Answer the instance's status (its resolved custom status; its input only when asked for
+    with ``?showInput=true``: an input such as ReserveTicket's user id is not echoed by
+    default), or 404."""
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
-    resolve = _resolve_param(req)
+    resolve = _bool_param(req, "resolve", True)
+    show_input = _bool_param(req, "showInput", False)
     if resolve:
-        status = await read_resolved_status(client, instance_id, show_input=True)
+        status = await read_resolved_status(client, instance_id, show_input=show_input)
     else:
-        status = await client.get_status(instance_id, show_input=True)
+        status = await client.get_status(instance_id, show_input=show_input)
     if not instance_exists(status):
         raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
     assert status is not None
     if resolve:
-        return json_response(await status_to_json(status))
-    ref = status_reference(status)
-    shown = unwrap(status.custom_status) if ref is None else reference_with_url(ref)
-    return json_response(await status_to_json(status, custom_status=shown))
+        body = await status_to_json(status)
+    else:
+        ref = status_reference(status)
+        shown = unwrap(status.custom_status) if ref is None else reference_with_url(ref)
+        body = await status_to_json(status, custom_status=shown)
+    if not show_input:
+        # The SDK never sends showInput=false (it adds only truthy options to the URL), so the
+        # host answers with the input all the same: drop it here.
+        body["input"] = None
+    return json_response(body)

@@ -11,6 +11,10 @@ The instance id is untrusted text from the URL: it reaches the page only as JSON
 writes it with ``textContent``. A per-response nonce in a strict Content-Security-Policy allows
 only the page's own script and style, and ``connect-src 'self'`` only requests to this app.
 
+With function keys required (as deployed), open the page with ``?code=<function key>``: the
+script reads the key from the address and sends it as ``x-functions-key`` on its own requests,
+and never writes it into the page (``Referrer-Policy: no-referrer`` keeps it out of referrers).
+
 200 text/html; 400 JSON for an invalid instance id or ``interval``.
 """
 
@@ -20,6 +24,7 @@ import json
 import secrets
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
@@ -32,6 +37,7 @@ MIN_INTERVAL_MS = 250
 MAX_INTERVAL_MS = 60_000
 
 _TEMPLATE = Path(__file__).with_name("monitor.html")
+_MONITOR_SEGMENT = "/monitor/"
 
 
 @cache
@@ -43,14 +49,19 @@ def _interval_ms(req: func.HttpRequest) -> int:
     raw = req.params.get("interval")
     if raw is None:
         return DEFAULT_INTERVAL_MS
-    if not raw.strip().isdigit() or not MIN_INTERVAL_MS <= int(raw) <= MAX_INTERVAL_MS:
+    text = raw.strip()
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if (
+        not (text.isascii() and text.isdigit())
+        or not MIN_INTERVAL_MS <= int(text) <= MAX_INTERVAL_MS
+    ):
         raise ApiError(
             400,
             "invalid_interval",
             f"interval must be whole milliseconds from {MIN_INTERVAL_MS} to {MAX_INTERVAL_MS}; "
             f"got {raw!r}.",
         )
-    return int(raw)
+    return int(text)
 
 
 def script_json(value: object) -> str:
@@ -73,8 +84,18 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def render_page(instance_id: str, interval_ms: int, nonce: str) -> str:
-    config = script_json({"instanceId": instance_id, "intervalMs": interval_ms})
+def status_path(req: func.HttpRequest, instance_id: str) -> str:
+    """``/<routePrefix>/status/<id>`` for this page's own path (with or without a trailing
+    slash, which a relative URL would get wrong), the id percent-encoded."""
+    path = urlsplit(req.url).path
+    prefix = path.rsplit(_MONITOR_SEGMENT, 1)[0] if _MONITOR_SEGMENT in path else "/api"
+    return f"{prefix}/status/{quote(instance_id, safe='')}"
+
+
+def render_page(instance_id: str, interval_ms: int, nonce: str, status_url: str = "") -> str:
+    config = script_json(
+        {"instanceId": instance_id, "intervalMs": interval_ms, "statusPath": status_url}
+    )
     # The nonce first: the config (holding the untrusted id) is inserted last, so nothing in it
     # is ever substituted again.
     return _template().replace("{nonce}", nonce).replace("{config}", config)
@@ -88,7 +109,7 @@ async def monitor_instance(req: func.HttpRequest) -> func.HttpResponse:
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
     nonce = secrets.token_urlsafe(18)
     return func.HttpResponse(
-        render_page(instance_id, _interval_ms(req), nonce),
+        render_page(instance_id, _interval_ms(req), nonce, status_path(req, instance_id)),
         status_code=200,
         headers={
             "Content-Type": "text/html; charset=utf-8",

@@ -2,7 +2,8 @@
 
 ``POST /api/orchestrators/{functionName}``
     Body: the orchestrator's input as JSON (empty body: no input). Optional ``?instanceId=``.
-    202 with the check-status response; 400 bad JSON / input / instance id; 404 unknown
+    202 with our own links (``links.py``: status, events, purge, monitor; never the host's
+    built-in URLs or its system key); 400 bad JSON / input / instance id; 404 unknown
     orchestrator; 409 when an instance with that id is still running.
 
 ``POST /api/orchestrators/{functionName}/wait-for-status``
@@ -10,7 +11,7 @@
     parses, else the plain string; E1_HelloSequence defaults to "London", SetStatusTest to its
     sample status) and ``?timeout=`` (seconds, default 10, capped at 60, 0 = check once).
     200 with the status JSON when the custom status matched or the instance ended first;
-    202 with the check-status response on timeout.
+    202 with the same links on timeout.
 """
 
 import math
@@ -22,6 +23,7 @@ import azure.functions as func
 from .blueprint import blueprint
 from .http import ApiError, http_errors, json_response, parse_json_text, read_json_body
 from .instance_ids import validate_new_instance_id
+from .links import accepted
 from .polling import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_TIMEOUT_SECONDS,
@@ -120,9 +122,9 @@ def _timeout(req: func.HttpRequest) -> float:
 async def start_orchestration(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """Start the named orchestrator with the body as input; 202 with the management URLs."""
+    """Start the named orchestrator with the body as input; 202 with our own links."""
     instance_id = await _start(req, client)
-    return client.create_check_status_response(req, instance_id)
+    return accepted(req, instance_id)
 
 
 @blueprint.function_name(name="StartAndWaitForStatus")
@@ -138,5 +140,5 @@ async def start_and_wait_for_status(
     instance_id = await _start(req, client)
     result = await wait_for_custom_status(client, instance_id, expected, timeout=timeout)
     if result.outcome is Outcome.TIMED_OUT or result.status is None:
-        return client.create_check_status_response(req, instance_id)
+        return accepted(req, instance_id)
     return json_response(await status_to_json(result.status))

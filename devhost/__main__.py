@@ -65,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--task-hub", default=None, help="task hub name (default: host.json durableTask.hubName)"
     )
+    parser.add_argument(
+        "--require-keys",
+        action="store_true",
+        help=(
+            "check function keys (code= or x-functions-key) by auth level, and the system key on "
+            "/runtime/webhooks/durabletask, as Azure does; keys from DEVHOST_MASTER_KEY, "
+            "DEVHOST_FUNCTION_KEY, DEVHOST_SYSTEM_KEY or generated and printed"
+        ),
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     return parser
 
@@ -81,6 +90,7 @@ def options_from(args: argparse.Namespace) -> HostOptions:
         test_hooks=args.test_hooks,
         start_azurite=not args.no_azurite,
         task_hub=args.task_hub,
+        require_keys=args.require_keys,
     )
 
 

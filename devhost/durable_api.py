@@ -44,7 +44,7 @@ from devhost.request_values import (
     parse_statuses,
 )
 from devhost.status import validate_instance_id
-from devhost.urls import management_urls
+from devhost.urls import HostUrls, management_urls
 
 log = logging.getLogger("devhost.durable_api")
 
@@ -84,9 +84,11 @@ _SWAPPED_ARGUMENT_MESSAGES = (
 )
 
 
-def check_status_response(origin: str, instance_id: str, task_hub: str) -> web.Response:
+def check_status_response(
+    origin: str, instance_id: str, task_hub: str, code: str | None = None
+) -> web.Response:
     """``CreateCheckStatusResponse``: 202, the payload (no rewind URL), Location, Retry-After 10."""
-    urls = management_urls(origin, instance_id, task_hub)
+    urls = management_urls(origin, instance_id, task_hub, code=code)
     urls.pop("rewindPostUri")
     return web.json_response(
         urls,
@@ -140,10 +142,12 @@ class DurableApi:
         engine: Engine,
         orchestrators: Mapping[str, Any],
         task_hub: str,
+        urls: HostUrls,
     ) -> None:
         self.engine = engine
         self.orchestrators = orchestrators
         self.task_hub = task_hub
+        self.urls = urls  # replaced once the port is bound (DevHost.start)
 
     async def handle(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
         """Route like ``HandleRequestAsync``; ``segments`` are the decoded path after the base."""
@@ -199,6 +203,14 @@ class DurableApi:
             "restart": self.restart,
         }
 
+    def _own_url(self, request: web.Request) -> str:
+        """The request's URL on this host's origin (never a foreign ``Host`` header's)."""
+        return self.urls.origin_for(str(request.url.origin())) + str(request.rel_url)
+
+    def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
+        origin = self.urls.origin_for(str(request.url.origin()))
+        return check_status_response(origin, instance_id, self.task_hub, self.urls.code)
+
     def _devhost_error(self, exc: DevhostError) -> web.Response:
         text = str(exc) or type(exc).__name__
         status, message, exception_type = next(
@@ -235,7 +247,7 @@ class DurableApi:
         polling = parse_seconds(QueryValues(request).get("pollingInterval"))
         if timeout is not None and polling is not None:
             return await self._wait_or_check_status(request, new_id, timeout)
-        return check_status_response(_origin(request), new_id, self.task_hub)
+        return self._check_status(request, new_id)
 
     async def _wait_or_check_status(
         self, request: web.Request, instance_id: str, timeout: float
@@ -252,7 +264,7 @@ class DurableApi:
                 return await self.get_status(request, instance_id)
             remaining = deadline - loop.time()
             if remaining <= 0:
-                return check_status_response(_origin(request), instance_id, self.task_hub)
+                return self._check_status(request, instance_id)
             await self.engine.wait_for_state_change(instance_id, remaining)
 
     # -- status ----------------------------------------------------------------------------
@@ -289,7 +301,7 @@ class DurableApi:
             return web.json_response(
                 status,
                 status=202,
-                headers={"Location": str(request.url), "Retry-After": STATUS_RETRY_AFTER},
+                headers={"Location": self._own_url(request), "Retry-After": STATUS_RETRY_AFTER},
             )
         if runtime == "Failed":
             fail_500 = parse_bool(query.get("returnInternalServerErrorOnFailure")) or False
@@ -412,7 +424,7 @@ class DurableApi:
         new_id = await self.engine.start_orchestration(
             status["name"], None if new_instance else instance_id, input_json
         )
-        return check_status_response(_origin(request), new_id, self.task_hub)
+        return self._check_status(request, new_id)
 
     # -- purge -----------------------------------------------------------------------------
 
@@ -451,11 +463,6 @@ def _without_empty_history(status: dict[str, Any]) -> dict[str, Any]:
     if status.get("historyEvents") is None:
         return {k: v for k, v in status.items() if k != "historyEvents"}
     return status
-
-
-def _origin(request: web.Request) -> str:
-    """The request's scheme and authority: the extension builds links from the request URI."""
-    return str(request.url.origin())
 
 
 def not_found() -> web.Response:

@@ -22,6 +22,7 @@ from azure.functions import _abc
 from multidict import CIMultiDict
 
 from devhost.invocation_log import log_invocation
+from devhost.keys import HostKeys, unauthorized
 from devhost.loader import HttpFunction
 from devhost.routes import MethodNotAllowed, RouteNotFound, Router
 from devhost.urls import HostUrls, client_binding_json
@@ -32,9 +33,10 @@ log = logging.getLogger("devhost.http")
 
 
 def to_func_request(
-    request: web.Request, body: bytes, route_params: dict[str, str]
+    request: web.Request, body: bytes, route_params: dict[str, str], origin: str
 ) -> func.HttpRequest:
-    """What the worker builds from the host's RpcHttp: repeated headers/query keys joined."""
+    """What the worker builds from the host's RpcHttp: repeated headers/query keys joined; the
+    URL on ``origin`` (this host's own, whatever the ``Host`` header said)."""
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         key = name.lower()
@@ -44,7 +46,7 @@ def to_func_request(
         params[name] = f"{params[name]},{value}" if name in params else value
     return func.HttpRequest(
         method=request.method,
-        url=str(request.url),
+        url=origin + str(request.rel_url),
         headers=headers,
         params=params,
         route_params=route_params,
@@ -167,12 +169,14 @@ class HttpTriggerHandler:
         urls: HostUrls,
         executor: Executor,
         function_directory: str,
+        keys: HostKeys,
     ) -> None:
         self.router = Router(functions, route_prefix)
         self.task_hub = task_hub
         self.urls = urls
         self.executor = executor
         self.function_directory = function_directory
+        self.keys = keys
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -189,6 +193,8 @@ class HttpTriggerHandler:
             )
             response.headers["Allow"] = ", ".join(exc.allowed)
             return response
+        if not self.keys.allows_function(function.auth_level, request):
+            return unauthorized()
         return await self.invoke(function, request, route_params)
 
     async def invoke(
@@ -229,7 +235,9 @@ class HttpTriggerHandler:
         invocation_id: str,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
-            function.request_param: to_func_request(request, body, route_params)
+            function.request_param: to_func_request(
+                request, body, route_params, self.urls.origin_for(str(request.url.origin()))
+            )
         }
         if function.client_param is not None:
             kwargs[function.client_param] = client_binding_json(

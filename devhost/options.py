@@ -18,6 +18,8 @@ class HostOptions:
         nothing listens on its port.
     activity_workers: threads for synchronous activity and HTTP functions (the worker's pool).
     task_hub: overrides the hub name from host.json.
+    require_keys: check function, master and system keys as the Functions host does on Azure
+        (``devhost/keys.py``); off, as under ``func start``.
     """
 
     app_dir: Path = field(default_factory=Path.cwd)
@@ -30,6 +32,7 @@ class HostOptions:
     start_azurite: bool = True
     activity_workers: int = 8
     task_hub: str | None = None
+    require_keys: bool = False
 
     def resolved_state_path(self) -> Path:
         return self.state_path or (self.app_dir / ".devhost" / "state.sqlite")

@@ -27,6 +27,7 @@ from devhost.durable_api import DurableApi, not_found
 from devhost.engine import Engine
 from devhost.http_triggers import HttpTriggerHandler
 from devhost.invocation_log import log_invocation
+from devhost.keys import HostKeys, unauthorized
 from devhost.loader import AppIndex, load_app
 from devhost.options import HostOptions
 from devhost.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
@@ -38,6 +39,8 @@ MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's request size limit
 INDEX_KEY = web.AppKey("devhost_index", AppIndex)
 ENGINE_KEY = web.AppKey("devhost_engine", Engine)
 TRIGGERS_KEY = web.AppKey("devhost_triggers", HttpTriggerHandler)
+DURABLE_KEY = web.AppKey("devhost_durable", DurableApi)
+KEYS_KEY = web.AppKey("devhost_keys", HostKeys)
 
 Handler = Callable[[web.Request, list[str]], Awaitable[web.StreamResponse]]
 
@@ -50,10 +53,23 @@ def _segments_after(path: str, base: str) -> list[str] | None:
     return [unquote(s) for s in rest.split("/")] if rest else []
 
 
-def _routes(durable: DurableApi, hooks: test_hooks.TestHooks | None) -> list[tuple[str, Handler]]:
-    """The one dispatch table: a base path and the handler for the segments after it. Anything
-    under none of them is the app's HTTP functions'."""
-    routes: list[tuple[str, Handler]] = [(RPC_PATH, durable.handle), (WEBHOOK_PATH, durable.handle)]
+def _guarded(handler: Handler, allowed: Callable[[web.Request], bool]) -> Handler:
+    async def guarded(request: web.Request, segments: list[str]) -> web.StreamResponse:
+        return await handler(request, segments) if allowed(request) else unauthorized()
+
+    return guarded
+
+
+def _routes(
+    durable: DurableApi, hooks: test_hooks.TestHooks | None, keys: HostKeys
+) -> list[tuple[str, Handler]]:
+    """The one dispatch table: a base path, the handler for the segments after it, and the key
+    it needs under ``--require-keys``. Anything under none of them is the app's HTTP
+    functions', which check their own auth level."""
+    routes: list[tuple[str, Handler]] = [
+        (RPC_PATH, _guarded(durable.handle, lambda r: keys.allows_durable_api(r, rpc=True))),
+        (WEBHOOK_PATH, _guarded(durable.handle, lambda r: keys.allows_durable_api(r, rpc=False))),
+    ]
     if hooks is not None:
 
         async def clock(request: web.Request, segments: list[str]) -> web.StreamResponse:
@@ -64,7 +80,10 @@ def _routes(durable: DurableApi, hooks: test_hooks.TestHooks | None) -> list[tup
                 return await hooks.wait_for_instance(request, segments[0])
             return not_found()
 
-        routes += [(test_hooks.CLOCK_PATH, clock), (test_hooks.INSTANCES_PATH, wait)]
+        routes += [
+            (test_hooks.CLOCK_PATH, _guarded(clock, keys.allows_admin)),
+            (test_hooks.INSTANCES_PATH, _guarded(wait, keys.allows_admin)),
+        ]
     return routes
 
 
@@ -74,22 +93,26 @@ def create_app(
     """Load the app and build (not start) the engine and the aiohttp application.
 
     The engine starts and stops with the application (``cleanup_ctx``), after Azurite when the
-    app uses development storage. :class:`DevHost` gives the HTTP functions' durable client
-    binding the bound port's URLs once it listens.
+    app uses development storage. :class:`DevHost` gives the durable API and the HTTP functions'
+    client binding the bound port's URLs once it listens.
     """
     index = index or load_app(options.app_dir, task_hub=options.task_hub)
+    keys = HostKeys.load(options.require_keys)
     engine = Engine(index, options, log_invocation=log_invocation)
     executor = DaemonThreadPool(options.activity_workers, "devhost-http")
-    durable = DurableApi(engine, index.orchestrators, index.task_hub)
+    urls = host_urls(options.host, options.port, keys.url_code)
+    durable = DurableApi(engine, index.orchestrators, index.task_hub, urls)
     triggers = HttpTriggerHandler(
         index.http_functions,
         index.route_prefix,
         index.task_hub,
-        host_urls(options.host, options.port),
+        urls,
         executor,
         str(index.app_dir),
+        keys,
     )
-    routes = _routes(durable, test_hooks.TestHooks(engine) if options.test_hooks else None)
+    hooks = test_hooks.TestHooks(engine) if options.test_hooks else None
+    routes = _routes(durable, hooks, keys)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         path = request.raw_path.split("?", 1)[0]
@@ -103,6 +126,8 @@ def create_app(
     app[INDEX_KEY] = index
     app[ENGINE_KEY] = engine
     app[TRIGGERS_KEY] = triggers
+    app[DURABLE_KEY] = durable
+    app[KEYS_KEY] = keys
     # [\s\S], not ".": aiohttp matches the decoded path, and an id may hold an encoded newline
     # (%0A), which must reach the API to be refused with a 400 rather than fall through to a 404.
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
@@ -205,6 +230,12 @@ class DevHost:
         return self._engine
 
     @property
+    def keys(self) -> HostKeys:
+        if self.app is None:
+            raise RuntimeError("the host is not started")
+        return self.app[KEYS_KEY]
+
+    @property
     def index(self) -> AppIndex:
         if self.app is None:
             raise RuntimeError("the host is not started")
@@ -221,8 +252,10 @@ class DevHost:
             await self.runner.cleanup()
             raise
         self.port = int(self.runner.addresses[0][1])
-        self.urls = host_urls(self.options.host, self.port)
-        self.app[TRIGGERS_KEY].urls = self.urls  # the durable client binding names this port
+        self.urls = host_urls(self.options.host, self.port, self.keys.url_code)
+        # The durable API's links and the client binding name the bound port.
+        self.app[TRIGGERS_KEY].urls = self.urls
+        self.app[DURABLE_KEY].urls = self.urls
 
     async def stop(self) -> None:
         if self.runner is not None:
@@ -260,6 +293,12 @@ async def serve_forever(
         async with DevHost(options) as host:
             freeze_startup_objects()
             print(host.describe_functions(), flush=True)
+            print(keys_banner(host.keys), flush=True)
+            if options.host in ("0.0.0.0", "::"):
+                log.warning(
+                    "Listening on %s: the app and devhost's API are reachable from the network.",
+                    options.host,
+                )
             print(
                 f"devhost: task hub '{host.index.task_hub}', listening on {host.public_url} "
                 f"(durable RPC at {host.urls.rpc_base_url}). Press Ctrl+C to stop.",
@@ -275,6 +314,21 @@ async def serve_forever(
         for sig in signals:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
+
+
+def keys_banner(keys: HostKeys) -> str:
+    """What the start-up banner says about keys (the keys themselves only when required)."""
+    if not keys.required:
+        return (
+            "devhost: function keys are not checked, as under func start "
+            "(pass --require-keys to check them as Azure does)."
+        )
+    return (
+        "devhost: keys are required (--require-keys), as on Azure:\n"
+        f"\tmaster key:             {keys.master}\n"
+        f"\tdefault function key:   {keys.function}\n"
+        f"\tdurabletask system key: {keys.system}"
+    )
 
 
 def freeze_startup_objects() -> None:

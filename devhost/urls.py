@@ -28,6 +28,18 @@ class HostUrls:
 
     public_origin: str = "http://localhost:7071"
     rpc_origin: str = "http://127.0.0.1:7071"
+    code: str | None = None
+    """The system key every management URL carries (``--require-keys``), as on Azure."""
+    aliases: tuple[str, ...] = ()
+    """Other origins this host answers as (its loopback names): a request's own origin is
+    used in returned URLs only when it is one of these or ``public_origin``."""
+
+    def origin_for(self, request_origin: str) -> str:
+        """The request's origin if it names this host, else the configured one: a foreign
+        ``Host`` header never ends up in a URL devhost hands out."""
+        if request_origin == self.public_origin or request_origin in self.aliases:
+            return request_origin
+        return self.public_origin
 
     @property
     def webhook_base(self) -> str:
@@ -44,11 +56,15 @@ def management_urls(
     task_hub: str,
     connection: str = DEFAULT_CONNECTION,
     *,
+    code: str | None = None,
     return_500_on_failure: bool = False,
 ) -> dict[str, str]:
-    """The extension's ``HttpManagementPayload`` (``GetClientResponseLinks``) for one instance."""
+    """The extension's ``HttpManagementPayload`` (``GetClientResponseLinks``) for one instance;
+    with ``code`` (the system key) appended as the extension appends its webhook URL's query."""
     prefix = f"{origin}{WEBHOOK_PATH}/instances/{quote(instance_id, safe='')}"
     suffix = f"taskHub={quote(task_hub, safe='')}&connection={quote(connection, safe='')}"
+    if code:
+        suffix += f"&code={quote(code, safe='')}"
     status_uri = f"{prefix}?{suffix}"
     if return_500_on_failure:
         status_uri += "&returnInternalServerErrorOnFailure=true"
@@ -65,25 +81,32 @@ def management_urls(
     }
 
 
-def creation_urls(webhook_base: str) -> dict[str, str]:
-    """The extension's ``HttpCreationPayload`` (``GetInstanceCreationLinks``), without a key."""
+def creation_urls(webhook_base: str, code: str | None = None) -> dict[str, str]:
+    """The extension's ``HttpCreationPayload`` (``GetInstanceCreationLinks``)."""
     prefix = webhook_base + "/orchestrators/{functionName}[/{instanceId}]"
+    query = _code_query(code)
     return {
-        "createNewInstancePostUri": prefix + "?",
+        "createNewInstancePostUri": prefix + "?" + query,
         "createAndWaitOnNewInstancePostUri": (
-            prefix + "?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&"
+            prefix + "?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&" + query
         ),
     }
 
 
-def host_urls(host: str, port: int) -> HostUrls:
-    """Public links name ``localhost`` as ``func start`` prints them; RPC uses the loopback IP."""
+def _code_query(code: str | None) -> str:
+    return f"code={quote(code, safe='')}" if code else ""
+
+
+def host_urls(host: str, port: int, code: str | None = None) -> HostUrls:
+    """Public links name ``localhost`` as ``func start`` prints them; RPC uses the loopback IP.
+    The loopback names of the port are aliases a request may use and see in its links."""
+    aliases = tuple(f"http://{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]"))
     if host in _LOOPBACK_NAMES:
-        return HostUrls(f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+        return HostUrls(f"http://localhost:{port}", f"http://127.0.0.1:{port}", code, aliases)
     if host == "::":
-        return HostUrls(f"http://localhost:{port}", f"http://[::1]:{port}")
+        return HostUrls(f"http://localhost:{port}", f"http://[::1]:{port}", code, aliases)
     name = f"[{host}]" if ":" in host else host
-    return HostUrls(f"http://{name}:{port}", f"http://{name}:{port}")
+    return HostUrls(f"http://{name}:{port}", f"http://{name}:{port}", code, aliases)
 
 
 def client_binding_json(urls: HostUrls, task_hub: str) -> str:
@@ -96,12 +119,16 @@ def client_binding_json(urls: HostUrls, task_hub: str) -> str:
         {
             "taskHubName": task_hub,
             "connectionName": None,
-            "creationUrls": creation_urls(urls.webhook_base),
+            "creationUrls": creation_urls(urls.webhook_base, urls.code),
             "managementUrls": management_urls(
-                urls.public_origin, INSTANCE_ID_PLACEHOLDER, task_hub, DEFAULT_CONNECTION
+                urls.public_origin,
+                INSTANCE_ID_PLACEHOLDER,
+                task_hub,
+                DEFAULT_CONNECTION,
+                code=urls.code,
             ),
             "baseUrl": urls.webhook_base,
-            "requiredQueryStringParameters": "",
+            "requiredQueryStringParameters": _code_query(urls.code),
             "rpcBaseUrl": urls.rpc_base_url,
             # Set only for the gRPC ("middleware passthrough") protocol; Json.NET writes the
             # null for Python's HTTP protocol all the same.

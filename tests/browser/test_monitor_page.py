@@ -14,7 +14,7 @@ import pytest
 from azure.storage.blob.aio import BlobServiceClient
 from playwright.async_api import Page, Request, expect
 
-from tests.e2e.conftest import WEBHOOKS, AppApi
+from tests.e2e.conftest import FUNCTION_KEY, WEBHOOKS, AppApi
 from tests.support.devhost_process import DevhostProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -26,7 +26,12 @@ CONFIRMED = "Thank you for confirming your booking."
 
 
 def monitor_url(api: AppApi, instance_id: str, interval_ms: int = 250) -> str:
-    return f"{api.base_url}/api/monitor/{quote(instance_id, safe='')}?interval={interval_ms}"
+    # Opened with the function key, as a deployed app's page is: the page sends it on its own
+    # requests (x-functions-key).
+    return (
+        f"{api.base_url}/api/monitor/{quote(instance_id, safe='')}"
+        f"?interval={interval_ms}&code={FUNCTION_KEY}"
+    )
 
 
 async def offloaded_reference(api: AppApi, instance_id: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from devhost.azurite import Azurite
-from tests.e2e.conftest import AppApi, start_devhost
+from tests.e2e.conftest import FUNCTION_KEY, AppApi, start_devhost
 from tests.support.devhost_process import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -36,7 +36,9 @@ async def test_storage_down_is_reported_and_retried_until_it_is_back(
         port = storage.blob_port
         storage.stop()
 
-        await page.goto(f"{api.base_url}/api/monitor/{quote(instance_id)}?interval=250")
+        await page.goto(
+            f"{api.base_url}/api/monitor/{quote(instance_id)}?interval=250&code={FUNCTION_KEY}"
+        )
 
         message = page.locator("#message")
         await expect(message).to_contain_text("Storage is unreachable")

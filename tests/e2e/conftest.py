@@ -22,8 +22,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import azure.durable_functions as df
@@ -41,14 +42,39 @@ APPS = ROOT / "tests" / "apps"
 _APP_HOST = pytest.StashKey["DevhostProcess"]()
 
 
+# The keys the e2e hosts run with (--require-keys), as on Azure: every route of the app needs the
+# function key, the built-in webhooks the system key, devhost's test hooks the master key.
+MASTER_KEY = "e2e-master-key"
+FUNCTION_KEY = "e2e-function-key"
+SYSTEM_KEY = "e2e-durabletask-system-key"
+KEY_ENV = {
+    "DEVHOST_MASTER_KEY": MASTER_KEY,
+    "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+    "DEVHOST_SYSTEM_KEY": SYSTEM_KEY,
+}
+
+
 def start_devhost(app_dir: Path, state_dir: Path, env: dict[str, str]) -> DevhostProcess:
-    """One devhost process on a free port with the manual clock and the test hooks."""
+    """One devhost process on a free port with the manual clock, the test hooks, and keys
+    required as on Azure."""
     return DevhostProcess(
         app_dir,
         state_dir / "state.sqlite",
-        env,
-        extra_args=("--manual-clock", "--test-hooks", "--no-azurite"),
+        {**KEY_ENV, **env},
+        extra_args=("--manual-clock", "--test-hooks", "--no-azurite", "--require-keys"),
     ).start()
+
+
+def key_for(path_or_url: str) -> str | None:
+    """The key a request to this path needs (None for anything else)."""
+    path = urlsplit(path_or_url).path if "://" in path_or_url else path_or_url
+    if path.startswith(WEBHOOKS):
+        return SYSTEM_KEY
+    if path.startswith("/admin/devhost"):
+        return MASTER_KEY
+    if path.startswith("/api/"):
+        return FUNCTION_KEY
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +115,9 @@ def binding_json(host: DevhostProcess) -> str:
     the SDK calls back on ``http://127.0.0.1:PORT``; ``host.base_url`` is the latter.
     """
     port = host.base_url.rsplit(":", 1)[1]
-    urls = HostUrls(public_origin=f"http://localhost:{port}", rpc_origin=host.base_url)
+    urls = HostUrls(
+        public_origin=f"http://localhost:{port}", rpc_origin=host.base_url, code=SYSTEM_KEY
+    )
     return client_binding_json(urls, task_hub_of(host))
 
 
@@ -149,9 +177,15 @@ class AppApi:
         data: str | bytes | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        key: str | EllipsisType | None = ...,
     ) -> Reply:
-        """Send ``body`` as JSON, or ``data`` as is (for malformed bodies); read the answer."""
+        """Send ``body`` as JSON, or ``data`` as is (for malformed bodies); read the answer.
+        The key the path needs goes in ``x-functions-key`` unless ``key`` says otherwise
+        (``None``: no key; the ``code`` query parameter of a URL is kept as given)."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
+        chosen = key_for(path_or_url) if key is ... else key
+        if chosen is not None and "code=" not in url:
+            headers = {"x-functions-key": chosen, **(headers or {})}
         if body is not None:
             data = json.dumps(body)
         async with self.http.request(

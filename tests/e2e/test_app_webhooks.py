@@ -1,150 +1,101 @@
-"""The management URLs our starter hands out (the SDK's ``create_check_status_response``) all work.
+"""The links our starters hand out, and the built-in API behind them, with keys required as on
+Azure (the e2e host runs ``--require-keys``).
 
-A client of the app only ever sees these URLs (the 202 body of ``POST /api/orchestrators/...``):
-they point at the host's built-in webhooks, not at our functions, so each one is followed exactly
-as given, with only its documented ``{eventName}`` / ``{text}`` placeholders filled in.
+A client of the app only sees our 202 (``POST /api/orchestrators/...``): links to our own routes,
+each followed exactly as given (with the caller's function key, like every route of the app),
+and never a ``/runtime/webhooks`` URL or the system key, which unlocks the whole built-in API.
+Operators who hold the system key still reach the built-in webhooks.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-from .conftest import AppApi, assert_bare
+from .conftest import (
+    FUNCTION_KEY,
+    MASTER_KEY,
+    SYSTEM_KEY,
+    WEBHOOKS,
+    AppApi,
+    assert_app_error,
+    assert_bare,
+)
 
 pytestmark = pytest.mark.e2e
 
-MANAGEMENT_KEYS = {
-    "id",
-    "statusQueryGetUri",
-    "sendEventPostUri",
-    "terminatePostUri",
-    "rewindPostUri",
-    "purgeHistoryDeleteUri",
-    "restartPostUri",
-    "suspendPostUri",
-    "resumePostUri",
-}
+LINKS = {"id", "statusQueryGetUri", "sendEventPostUri", "purgeHistoryDeleteUri", "monitorUri"}
 OPEN_OFFER = {"userId": "user-1", "discountTimeout": 86400}
+JSON = {"Content-Type": "application/json"}
 
 
-async def start(api: AppApi, name: str, body: Any = None) -> dict[str, str]:
-    """Start through our starter; the 202's management payload."""
-    reply = await api.start(name, body)
+async def start(
+    api: AppApi, name: str, body: Any = None, instance_id: str | None = None
+) -> dict[str, str]:
+    """Start through our starter; the 202's links."""
+    reply = await api.start(name, body, instance_id=instance_id)
     assert reply.status == 202, reply.text
     payload = reply.json
-    assert set(payload) == MANAGEMENT_KEYS
+    assert set(payload) == LINKS
     assert reply.headers["Location"] == payload["statusQueryGetUri"]
     assert reply.headers["Retry-After"] == "10"
+    assert SYSTEM_KEY not in reply.text and SYSTEM_KEY not in str(reply.headers)
     return payload
 
 
-async def test_payload_urls_point_at_this_host_and_this_instance(api: AppApi) -> None:
-    payload = await start(api, "ReserveTicket", OPEN_OFFER)
+def webhook(instance_id: str, *rest: str) -> str:
+    return "/".join([f"{WEBHOOKS}/instances", quote(instance_id, safe=""), *rest])
+
+
+async def test_our_links_point_at_our_routes_on_this_host(api: AppApi) -> None:
+    payload = await start(api, "ReserveTicket", OPEN_OFFER, instance_id="two words é")
     origin = urlsplit(api.base_url)
-    for key in MANAGEMENT_KEYS - {"id"}:
+    encoded = "two%20words%20%C3%A9"
+    for key, path in [
+        ("statusQueryGetUri", f"/api/status/{encoded}"),
+        ("sendEventPostUri", f"/api/instances/{encoded}/events/{{eventName}}"),
+        ("purgeHistoryDeleteUri", f"/api/instances/{encoded}"),
+        ("monitorUri", f"/api/monitor/{encoded}"),
+    ]:
         url = urlsplit(payload[key])
-        assert (url.scheme, url.netloc) == (origin.scheme, origin.netloc), payload[key]
-        assert f"/runtime/webhooks/durabletask/instances/{payload['id']}" in url.path
-        assert "taskHub=CustomStatusHub" in url.query
+        assert (url.scheme, url.netloc, url.path, url.query) == (
+            origin.scheme, origin.netloc, path, "",
+        )  # fmt: skip
     await api.raise_event(payload["id"], "BookingConfirmed", False)
     await api.wait(payload["id"])
 
 
-async def test_status_query_is_202_while_running_then_200(api: AppApi) -> None:
+async def test_following_our_links_runs_an_instance_to_its_end_and_purges_it(
+    api: AppApi,
+) -> None:
     payload = await start(api, "ReserveTicket", OPEN_OFFER)
     instance_id = payload["id"]
     await api.wait(instance_id, ("Running",))
 
     running = await api.request("GET", payload["statusQueryGetUri"])
-    assert running.status == 202, running.text
-    assert running.headers["Location"] == payload["statusQueryGetUri"]
-    assert int(running.headers["Retry-After"]) > 0
-    assert running.json["runtimeStatus"] == "Running"
+    assert running.status == 200 and running.json["runtimeStatus"] == "Running"
+    assert running.json["input"] is None  # the user id is not echoed unless asked for
 
     event_url = payload["sendEventPostUri"].replace("{eventName}", "BookingConfirmed")
-    raised = await api.request(
-        "POST", event_url, data="true", headers={"Content-Type": "application/json"}
-    )
-    assert raised.status == 202, raised.text
+    assert (await api.request("POST", event_url, data="true", headers=JSON)).status == 202
     await api.wait(instance_id)
+    done = await api.request("GET", payload["statusQueryGetUri"] + "?showInput=true")
+    assert (done.json["runtimeStatus"], done.json["output"]) == ("Completed", True)
+    assert json.loads(done.json["input"]) == OPEN_OFFER  # the SDK's JSON text, as stored
 
-    done = await api.request("GET", payload["statusQueryGetUri"])
-    assert done.status == 200, done.text
-    assert "Location" not in done.headers
-    body = done.json
-    assert (body["runtimeStatus"], body["customStatus"], body["output"]) == (
-        "Completed",
-        {"message": "Thank you for confirming your booking."},
-        True,
-    )
-
-
-async def test_send_event_uri_delivers_a_payload_the_orchestrator_reads(api: AppApi) -> None:
-    """A raw JSON body through the webhook reaches the orchestrator like our endpoint's does."""
-    payload = await start(api, "CityRecommender", 2)
-    await api.wait(payload["id"], ("Running",))
-    event_url = payload["sendEventPostUri"].replace("{eventName}", "CitySelected")
-    raised = await api.request(
-        "POST", event_url, data='"london"', headers={"Content-Type": "application/json"}
-    )
-    assert raised.status == 202, raised.text
-    status = await api.wait(payload["id"])
-    assert status["output"]["selectedCity"] == "London"
-
-
-async def test_terminate_uri_with_a_reason(api: AppApi) -> None:
-    payload = await start(api, "ReserveTicket", OPEN_OFFER)
-    await api.wait(payload["id"], ("Running",))
-    url = payload["terminatePostUri"].replace("{text}", quote("no longer needed"))
-    reply = await api.request("POST", url)
-    assert reply.status == 202, reply.text
-    status = await api.wait(payload["id"])
-    assert (status["runtimeStatus"], status["output"]) == ("Terminated", "no longer needed")
-
-    again = await api.request("POST", url)
-    assert_bare(again, 410)
-
-
-async def test_suspend_and_resume_uris(api: AppApi) -> None:
-    payload = await start(api, "ReserveTicket", OPEN_OFFER)
-    instance_id = payload["id"]
-    await api.wait(instance_id, ("Running",))
-
-    suspend = payload["suspendPostUri"].replace("{text}", quote("hold on"))
-    assert (await api.request("POST", suspend)).status == 202
-    suspended = await api.wait(instance_id, ("Suspended",))
-    assert suspended["runtimeStatus"] == "Suspended"
-    # A suspended instance still answers 202 on the status URI (it has not ended).
-    assert (await api.request("GET", payload["statusQueryGetUri"])).status == 202
-
-    resume = payload["resumePostUri"].replace("{text}", quote("go on"))
-    assert (await api.request("POST", resume)).status == 202
-    await api.wait(instance_id, ("Running",))
-
-    assert (await api.raise_event(instance_id, "BookingConfirmed", True)).status == 202
-    status = await api.wait(instance_id)
-    assert (status["runtimeStatus"], status["output"]) == ("Completed", True)
-
-
-async def test_purge_history_uri_deletes_an_ended_instance(api: AppApi) -> None:
-    payload = await start(api, "SetStatusTest")
-    await api.wait(payload["id"])
+    page = await api.request("GET", payload["monitorUri"], params={"code": FUNCTION_KEY})
+    assert page.status == 200 and page.content_type.startswith("text/html")
+    assert FUNCTION_KEY not in page.text  # the page reads its key from the address bar
 
     purged = await api.request("DELETE", payload["purgeHistoryDeleteUri"])
     assert purged.status == 200, purged.text
-    assert purged.json == {"instancesDeleted": 1}
-
-    gone = await api.request("GET", payload["statusQueryGetUri"])
-    assert_bare(gone, 404)
-    assert (await api.status(payload["id"])).status == 404
-    again = await api.request("DELETE", payload["purgeHistoryDeleteUri"])
-    assert again.status == 404
+    assert (await api.status(instance_id)).status == 404
 
 
-async def test_the_timeout_answer_of_wait_for_status_carries_working_urls(api: AppApi) -> None:
+async def test_the_timeout_answer_of_wait_for_status_carries_our_links(api: AppApi) -> None:
     reply = await api.request(
         "POST",
         "/api/orchestrators/ReserveTicket/wait-for-status",
@@ -152,9 +103,54 @@ async def test_the_timeout_answer_of_wait_for_status_carries_working_urls(api: A
         params={"status": "never", "timeout": "0"},
     )
     assert reply.status == 202, reply.text
-    payload = reply.json
-    assert set(payload) == MANAGEMENT_KEYS
-    assert (await api.request("GET", payload["statusQueryGetUri"])).status == 202
-    url = payload["terminatePostUri"].replace("{text}", "done")
-    assert (await api.request("POST", url)).status == 202
-    assert (await api.wait(payload["id"]))["runtimeStatus"] == "Terminated"
+    assert set(reply.json) == LINKS and SYSTEM_KEY not in reply.text
+    assert (await api.request("GET", reply.json["statusQueryGetUri"])).status == 200
+    await api.raise_event(reply.json["id"], "BookingConfirmed", False)
+    await api.wait(reply.json["id"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/orchestrators/E1_HelloSequence"),
+        ("GET", "/api/status/anything"),
+        ("POST", "/api/instances/anything/events/Go"),
+        ("DELETE", "/api/instances/anything"),
+        ("GET", "/api/monitor/anything"),
+    ],
+)
+async def test_every_route_of_the_app_needs_a_function_key(
+    api: AppApi, method: str, path: str
+) -> None:
+    for key in (None, "wrong-key", SYSTEM_KEY):
+        reply = await api.request(method, path, data="1", key=key)
+        assert (reply.status, reply.text) == (401, ""), (key, reply.status)
+    assert (await api.request(method, path, data="1", key=MASTER_KEY)).status != 401
+    with_code = await api.request(method, path + f"?code={FUNCTION_KEY}", data="1", key=None)
+    assert with_code.status != 401
+
+
+async def test_the_builtin_api_needs_the_system_key_and_serves_operators(api: AppApi) -> None:
+    payload = await start(api, "ReserveTicket", OPEN_OFFER)
+    instance_id = payload["id"]
+    await api.wait(instance_id, ("Running",))
+    status_url = webhook(instance_id)
+    for key in (None, FUNCTION_KEY):
+        assert_bare(await api.request("GET", status_url, key=key), 401)
+
+    suspend = webhook(instance_id, "suspend") + "?reason=" + quote("hold on")
+    assert (await api.request("POST", suspend)).status == 202
+    await api.wait(instance_id, ("Suspended",))
+    assert (await api.request("POST", webhook(instance_id, "resume"))).status == 202
+    await api.wait(instance_id, ("Running",))
+
+    terminate = webhook(instance_id, "terminate") + "?reason=" + quote("no longer needed")
+    assert (await api.request("POST", terminate + f"&code={SYSTEM_KEY}", key=None)).status == 202
+    status = await api.wait(instance_id)
+    assert (status["runtimeStatus"], status["output"]) == ("Terminated", "no longer needed")
+    assert_bare(await api.request("POST", terminate), 410)
+
+    purged = await api.request("DELETE", status_url)
+    assert (purged.status, purged.json) == (200, {"instancesDeleted": 1})
+    assert_bare(await api.request("GET", status_url), 404)
+    assert_app_error(await api.status(instance_id), 404, "instance_not_found")

@@ -62,7 +62,7 @@ async def test_a_large_status_round_trips(host, http, blobs, container_name, ins
     assert await instance_blobs(blobs, instance_id) == {expected.blob}
 
     # Ours: the same status, with the value in place of the reference.
-    code, ours, _ = await our_status(http, host.base_url, instance_id)
+    code, ours, _ = await our_status(http, host.base_url, instance_id, showInput="true")
     assert code == 200
     assert ours["customStatus"] == value
     assert [ours[key] for key in SHARED_FIELDS] == [builtin[key] for key in SHARED_FIELDS]

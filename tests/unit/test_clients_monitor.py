@@ -78,6 +78,7 @@ async def test_serves_html_with_a_nonce_csp_and_the_config(monitor):
     assert json.loads(elements.scripts[0]) == {
         "instanceId": "order-42",
         "intervalMs": DEFAULT_INTERVAL_MS,
+        "statusPath": "/api/status/order-42",
     }
     assert "{nonce}" not in html and "{config}" not in html
 
@@ -120,7 +121,7 @@ async def test_the_poll_interval_is_configurable(monitor, raw, expected):
     assert json.loads(parse(html).scripts[0])["intervalMs"] == expected
 
 
-@pytest.mark.parametrize("raw", ["", "fast", "-5", "1.5", "249", "60001"])
+@pytest.mark.parametrize("raw", ["", "fast", "-5", "1.5", "249", "60001", "²", "٣٠٠"])
 async def test_a_bad_interval_is_400(monitor, raw):
     response, body = await page(monitor, "a", {"interval": raw})
     assert response.status_code == 400

@@ -151,3 +151,24 @@ async def test_an_unexpected_failure_is_a_generic_500_and_is_logged(
     body = assert_error(response, 500, "internal_error")
     assert "secret" not in body["message"] and "Traceback" not in response.get_body().decode()
     assert any(record.exc_info and "secret" in str(record.exc_info[1]) for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("instance_id", "encoded"),
+    [("two words", "two%20words"), ("été", "%C3%A9t%C3%A9"), ("a+b&c", "a%2Bb%26c")],
+)
+async def test_the_202_links_are_ours_with_the_id_percent_encoded(
+    client_function, client, instance_id, encoded
+):
+    req = http_request(
+        "POST",
+        "/api/orchestrators/E1_HelloSequence",
+        route_params={"functionName": "E1_HelloSequence"},
+        params={"instanceId": instance_id},
+    )
+    response = await client_function(START)(req=req, client=client)
+    body = json.loads(response.get_body())
+    assert body["statusQueryGetUri"] == f"http://localhost:7071/api/status/{encoded}"
+    assert body["monitorUri"] == f"http://localhost:7071/api/monitor/{encoded}"
+    text = response.get_body().decode() + json.dumps(dict(response.headers))
+    assert "runtime/webhooks" not in text and "code=" not in text

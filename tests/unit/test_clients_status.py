@@ -32,13 +32,33 @@ async def test_answers_the_status_in_the_built_in_shape(client_function, client)
         "name": "CityRecommender",
         "instanceId": "abc",
         "runtimeStatus": "Running",
-        "input": 1,
+        "input": None,  # not echoed unless asked for
         "customStatus": {"recommendedCities": ["Tokyo", "Seattle"]},
         "output": None,
         "createdTime": "2026-11-22T10:00:00Z",
         "lastUpdatedTime": "2026-11-22T10:00:05Z",
     }
-    assert client.get_status_calls == [("abc", True)]  # asks for the input
+    assert client.get_status_calls == [("abc", False)]
+
+
+@pytest.mark.parametrize(("query", "shown"), [("true", {"userId": "u"}), ("false", None)])
+async def test_the_input_only_when_asked_for(client_function, client, query, shown):
+    client.statuses["t"] = status_json("t", "ReserveTicket", "Running", input={"userId": "u"})
+    req = http_request(
+        "GET", "/api/status/t", route_params={"instanceId": "t"}, params={"showInput": query}
+    )
+    body = json.loads((await client_function(GET)(req=req, client=client)).get_body())
+    assert body["input"] == shown
+
+
+async def test_show_input_must_be_a_boolean(client_function, client):
+    client.statuses["t"] = status_json("t", "ReserveTicket", "Running")
+    req = http_request(
+        "GET", "/api/status/t", route_params={"instanceId": "t"}, params={"showInput": "maybe"}
+    )
+    response = await client_function(GET)(req=req, client=client)
+    assert response.status_code == 400
+    assert json.loads(response.get_body())["error"] == "invalid_showinput"
 
 
 async def test_a_completed_instance_has_its_output(client_function, client):

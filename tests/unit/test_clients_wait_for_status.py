@@ -56,7 +56,7 @@ async def test_e1_waits_for_london_by_default_and_answers_200_with_the_status(
     assert client.started == [("E1_HelloSequence", None, None)]
 
 
-async def test_a_timeout_answers_202_with_the_management_urls(client_function, client):
+async def test_a_timeout_answers_202_with_our_own_links(client_function, client):
     script(client, status_json("instance-1", custom_status="Tokyo"))
 
     # timeout=0 is a single check, so no waiting here.
@@ -65,8 +65,16 @@ async def test_a_timeout_answers_202_with_the_management_urls(client_function, c
     )
 
     assert response.status_code == 202
-    assert json.loads(response.get_body())["id"] == "instance-1"
-    assert response.headers["Location"].endswith("/instances/instance-1")
+    body = json.loads(response.get_body())
+    assert body == {
+        "id": "instance-1",
+        "statusQueryGetUri": "http://localhost:7071/api/status/instance-1",
+        "sendEventPostUri": "http://localhost:7071/api/instances/instance-1/events/{eventName}",
+        "purgeHistoryDeleteUri": "http://localhost:7071/api/instances/instance-1",
+        "monitorUri": "http://localhost:7071/api/monitor/instance-1",
+    }
+    assert response.headers["Location"] == body["statusQueryGetUri"]
+    assert response.headers["Retry-After"] == "10"
 
 
 async def test_a_requested_json_status_is_matched_as_json(client_function, client):
