@@ -1,7 +1,8 @@
 """``POST /api/instances/{instanceId}/events/{eventName}``: raise an external event.
 
-Body: the event's payload as JSON (an empty body sends null). 202 once raised; 400 bad JSON or
-instance id; 404 unknown instance; 410 instance already ended.
+Body: the event's payload as JSON (an empty body sends null). 202 once raised; 400 bad JSON,
+instance id or event name (empty, '/', '.', '..', control characters); 404 unknown instance; 410
+instance already ended.
 
 The instance is looked up first so that 404 and 410 come from its runtime status, not from
 parsing the SDK's exception text. The SDK's two messages are still mapped, for the race where the
@@ -13,7 +14,7 @@ import azure.functions as func
 
 from .blueprint import blueprint
 from .http import ApiError, http_errors, json_response, read_json_body
-from .instance_ids import validate_instance_id
+from .instance_ids import validate_event_name, validate_instance_id
 from .status_view import has_ended, instance_exists
 
 
@@ -46,9 +47,7 @@ async def raise_instance_event(
 ) -> func.HttpResponse:
     """Deliver the body to the instance as the named event."""
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
-    event_name = req.route_params.get("eventName", "")
-    if not event_name:
-        raise ApiError(400, "invalid_event_name", "The event name must not be empty.")
+    event_name = validate_event_name(req.route_params.get("eventName"))
     payload = read_json_body(req)
 
     status = await client.get_status(instance_id)

@@ -12,6 +12,7 @@ purge) keep the extension's rules only, so an instance started some other way st
 """
 
 import unicodedata
+from urllib.parse import unquote
 
 from .http import ApiError
 
@@ -35,7 +36,30 @@ def validate_instance_id(instance_id: str | None) -> str:
         raise reject("it must not contain '/', '\\', '#' or '?'")
     if any(unicodedata.category(char) == "Cc" for char in instance_id):
         raise reject("it must not contain control characters")
+    if instance_id in (".", ".."):
+        raise reject("it must not be '.' or '..' (a URL path resolves them away)")
+    if unquote(instance_id) != instance_id:
+        raise reject(
+            "it must not contain percent-escapes such as '%41' (every URL would decode them "
+            "once more and name another instance)"
+        )
     return instance_id
+
+
+def validate_event_name(event_name: str | None) -> str:
+    """An event name that is safe in a URL and in a log line: not empty, no '/', not '.' or
+    '..', no control characters; else ApiError(400, "invalid_event_name")."""
+
+    def reject(reason: str) -> ApiError:
+        return ApiError(400, "invalid_event_name", f"Invalid event name: {reason}.")
+
+    if not event_name:
+        raise reject("it must not be empty")
+    if "/" in event_name or event_name in (".", ".."):
+        raise reject("it must not contain '/' or be '.' or '..'")
+    if any(unicodedata.category(char) == "Cc" for char in event_name):
+        raise reject("it must not contain control characters")
+    return event_name
 
 
 def validate_new_instance_id(instance_id: str | None) -> str:

@@ -43,7 +43,7 @@ from devhost.request_values import (
     parse_seconds,
     parse_statuses,
 )
-from devhost.status import validate_instance_id
+from devhost.status import event_name_problem, validate_instance_id
 from devhost.urls import HostUrls, management_urls
 
 log = logging.getLogger("devhost.durable_api")
@@ -155,8 +155,11 @@ class DurableApi:
             return await self._dispatch(request, segments)
         except DevhostError as exc:
             return self._devhost_error(exc)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(413, "The request body is over the host's 100 MB limit.")
         except Exception:
-            log.exception("durable HTTP API request %s %s failed", request.method, request.path)
+            # The path's repr: a caller's %0A must not start a forged line in the host's log.
+            log.exception("durable HTTP API request %s %r failed", request.method, request.path)
             return error_response(500, "Something went wrong while processing your request")
 
     async def _dispatch(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
@@ -350,6 +353,10 @@ class DurableApi:
         refusal = await self._require_running(instance_id)
         if refusal is not None:
             return refusal
+        problem = event_name_problem(event_name)
+        if problem is not None:
+            # devhost's own rule (the extension takes any name): the same as the app's route.
+            return error_response(400, f"Invalid event name: {problem}.")
         if request.content_type.lower() != "application/json":
             return error_response(400, "Only application/json request content is supported")
         raw = await request.read()

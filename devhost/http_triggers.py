@@ -203,7 +203,12 @@ class HttpTriggerHandler:
         """Call the function; any failure is a generic 500 and a traceback on the host log."""
         invocation_id = str(uuid.uuid4())
         started = time.perf_counter()
-        body = await request.read()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _json_error(
+                413, "RequestEntityTooLarge", "The request body is over the host's 100 MB limit."
+            )
         kwargs = self._arguments(function, request, body, route_params, invocation_id)
         try:
             if function.is_async:

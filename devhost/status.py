@@ -93,3 +93,15 @@ def status_body(instance: InstanceRow, show_input: bool) -> dict[str, Any]:
         # for a task that Azure would silently never schedule.
         body["devhostProblems"] = list(instance.state.problems)
     return body
+
+
+def event_name_problem(event_name: str) -> str | None:
+    """Why an event name is refused (devhost's rule, stricter than the extension, which takes
+    any name): it must fit in a URL path segment and in one log line."""
+    if not event_name:
+        return "it must not be empty"
+    if "/" in event_name or event_name in (".", ".."):
+        return "it must not contain '/' or be '.' or '..'"
+    if any(unicodedata.category(char) == "Cc" for char in event_name):
+        return "it must not contain control characters"
+    return None

@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 import azure.durable_functions as df
 import pytest
+from yarl import URL
 
 from devhost.azurite import Azurite
 from devhost.urls import HostUrls, client_binding_json
@@ -178,18 +179,21 @@ class AppApi:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         key: str | EllipsisType | None = ...,
+        raw: bool = False,
     ) -> Reply:
         """Send ``body`` as JSON, or ``data`` as is (for malformed bodies); read the answer.
         The key the path needs goes in ``x-functions-key`` unless ``key`` says otherwise
-        (``None``: no key; the ``code`` query parameter of a URL is kept as given)."""
+        (``None``: no key; the ``code`` query parameter of a URL is kept as given). ``raw``
+        sends the path exactly as written (no normalising of ``%2e`` segments by the client)."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
         chosen = key_for(path_or_url) if key is ... else key
         if chosen is not None and "code=" not in url:
             headers = {"x-functions-key": chosen, **(headers or {})}
         if body is not None:
             data = json.dumps(body)
+        target: str | URL = URL(url, encoded=True) if raw else url
         async with self.http.request(
-            method, url, data=data, params=params, headers=headers, allow_redirects=False
+            method, target, data=data, params=params, headers=headers, allow_redirects=False
         ) as response:
             text = await response.text()
             return Reply(response.status, dict(response.headers), text)

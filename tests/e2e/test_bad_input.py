@@ -295,3 +295,88 @@ async def test_route_ids_with_encoded_forbidden_characters_are_400(
         await api.request("DELETE", f"/api/instances/{encoded}"),
     ):
         assert_app_error(reply, 400, "invalid_instance_id")
+
+
+# -- hostile input: a JSON 4xx, never a 500 ----------------------------------------------------
+
+DEEP = b"[" * 1_000 + b"]" * 1_000
+
+
+async def test_json_nested_a_thousand_levels_is_400_on_both_surfaces(
+    api: AppApi, instance_id: str
+) -> None:
+    reply = await api.request("POST", "/api/orchestrators/ReserveTicket", data=DEEP)
+    assert_app_error(reply, 400, "invalid_json")
+    reply = await api.request(
+        "POST", f"{WEBHOOKS}/orchestrators/ReserveTicket/{instance_id}", data=DEEP
+    )
+    assert assert_host_error(reply, 400) == "Invalid JSON content"
+    await open_offer(api, instance_id)
+    reply = await api.request("POST", f"/api/instances/{instance_id}/events/X", data=DEEP)
+    assert_app_error(reply, 400, "invalid_json")
+    hook = webhook(instance_id, "raiseEvent", "X")
+    reply = await api.request("POST", hook, data=DEEP, headers=JSON)
+    assert assert_host_error(reply, 400) == "Invalid JSON content"
+    await api.raise_event(instance_id, "BookingConfirmed", False)
+    await api.wait(instance_id)
+
+
+@pytest.mark.parametrize("chosen", [".", "..", "x%41y", "a%20b"])
+async def test_chosen_ids_that_a_url_would_rewrite_are_400(api: AppApi, chosen: str) -> None:
+    reply = await api.start("E1_HelloSequence", instance_id=chosen)
+    assert_app_error(reply, 400, "invalid_instance_id")
+
+
+@pytest.mark.parametrize("segment", ["%2e", "%2E%2E", "x%2541y"])
+async def test_route_ids_that_a_url_would_rewrite_are_400(api: AppApi, segment: str) -> None:
+    for method, path in [
+        ("GET", f"/api/status/{segment}"),
+        ("POST", f"/api/instances/{segment}/events/Go"),
+        ("DELETE", f"/api/instances/{segment}"),
+        ("GET", f"/api/monitor/{segment}"),
+    ]:
+        reply = await api.request(method, path, data="1", raw=True)
+        assert_app_error(reply, 400, "invalid_instance_id")
+
+
+@pytest.mark.parametrize("name", ["%2E%2E", "a%0Ab", "%01"])
+async def test_bad_event_names_are_400_on_both_surfaces(
+    api: AppApi, instance_id: str, name: str
+) -> None:
+    await open_offer(api, instance_id)
+    path = f"/api/instances/{quote(instance_id)}/events/{name}"
+    reply = await api.request("POST", path, data="1", raw=True)
+    assert_app_error(reply, 400, "invalid_event_name")
+    hook = f"{webhook(instance_id)}/raiseEvent/{name}"
+    reply = await api.request("POST", hook, data="1", headers=JSON, raw=True)
+    assert assert_host_error(reply, 400).startswith("Invalid event name")
+    await api.raise_event(instance_id, "BookingConfirmed", False)
+    await api.wait(instance_id)
+
+
+async def test_a_non_ascii_digit_interval_is_400(api: AppApi) -> None:
+    reply = await api.request("GET", "/api/monitor/x", params={"interval": "²"})
+    assert_app_error(reply, 400, "invalid_interval")
+
+
+async def test_the_monitor_page_with_a_trailing_slash_polls_the_right_url(api: AppApi) -> None:
+    reply = await api.request("GET", "/api/monitor/two%20words/")
+    assert reply.status == 200, reply.text
+    assert '"statusPath": "/api/status/two%20words"' in reply.text
+
+
+async def test_a_created_time_before_year_one_in_utc_is_no_date(api: AppApi) -> None:
+    query = {"createdTimeFrom": "0001-01-01T00:00:00+01:00"}
+    reply = await api.request("DELETE", f"{WEBHOOKS}/instances/", params=query)
+    assert (reply.status, reply.json) == (
+        400,
+        "Please provide value for 'createdTimeFrom' parameter.",
+    )
+    reply = await api.request("GET", f"{WEBHOOKS}/instances/", params={**query, "top": "1"})
+    assert reply.status == 200
+
+
+async def test_a_body_over_100_mb_on_the_builtin_start_is_413(api: AppApi) -> None:
+    body = b'"' + b"x" * (101 * 1024 * 1024) + b'"'
+    reply = await api.request("POST", f"{WEBHOOKS}/orchestrators/E1_HelloSequence", data=body)
+    assert reply.status == 413, reply.text[:200]
