@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost import test_hooks
+from devhost import http_errors, test_hooks
 from devhost.durable_api import DurableApi, not_found
 from devhost.engine import Engine
 from devhost.http_triggers import HttpTriggerHandler
@@ -246,6 +246,7 @@ class DevHost:
         self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         try:
             await self.runner.setup()
+            http_errors.install(self.runner)
             site = web.TCPSite(self.runner, self.options.host, self.options.port)
             await site.start()
         except BaseException:

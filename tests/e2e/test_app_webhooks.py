@@ -154,3 +154,26 @@ async def test_the_builtin_api_needs_the_system_key_and_serves_operators(api: Ap
     assert (purged.status, purged.json) == (200, {"instancesDeleted": 1})
     assert_bare(await api.request("GET", status_url), 404)
     assert_app_error(await api.status(instance_id), 404, "instance_not_found")
+
+
+async def test_no_response_of_our_routes_carries_the_system_key(api: AppApi) -> None:
+    payload = await start(api, "BatchProgress", 120)
+    instance_id = payload["id"]
+    replies = [
+        await api.request("GET", payload["statusQueryGetUri"]),
+        await api.request("GET", payload["statusQueryGetUri"] + "?resolve=false&showInput=true"),
+        await api.request("GET", payload["monitorUri"]),
+        await api.request(
+            "POST",
+            "/api/orchestrators/E1_HelloSequence/wait-for-status",
+            params={"timeout": "0"},
+        ),
+        await api.request("GET", "/api/status/nobody"),
+        await api.request("POST", "/api/orchestrators/Nope"),
+    ]
+    await api.wait(instance_id)
+    replies.append(await api.request("DELETE", payload["purgeHistoryDeleteUri"]))
+    for reply in replies:
+        assert SYSTEM_KEY not in reply.text, reply.text[:200]
+        assert SYSTEM_KEY not in json.dumps(reply.headers)
+        assert "/runtime/webhooks" not in reply.text
