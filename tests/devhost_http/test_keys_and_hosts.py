@@ -159,3 +159,18 @@ async def test_unparsable_requests_get_json_that_echoes_nothing(
     parsed = json.loads(body)
     assert set(parsed) == {"error", "message"}
     assert b"<script>" not in body and b"aaaa" not in body
+
+
+def test_listening_on_every_interface_is_a_warning_at_start(tmp_path: Any) -> None:
+    from tests.support.devhost_process import ROOT, DevhostProcess
+
+    host = DevhostProcess(
+        ROOT / "tests" / "devhost_http" / "apps" / "keyed",
+        tmp_path / "state.sqlite",
+        extra_args=("--no-azurite", "--host", "0.0.0.0"),
+    ).start()
+    try:
+        host.wait_for_line(r"reachable from the network")
+        assert "function keys are not checked" in host.log
+    finally:
+        assert host.stop() == 0
