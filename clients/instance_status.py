@@ -59,13 +59,13 @@ def _bool_param(req: func.HttpRequest, name: str, default: bool) -> bool:
     raise ApiError(400, f"invalid_{name.lower()}", f"{name} must be true or false; got {raw!r}.")
 
 
-def reference_with_url(
+async def reference_with_url(
     ref: StatusReference, *, now: datetime | None = None, ttl: timedelta = SAS_TTL
 ) -> dict[str, Any]:
     """The reference as the host stores it, plus a read-only SAS URL valid ``ttl`` from ``now``."""
     start = now if now is not None else datetime.now(timezone.utc)
     try:
-        url = sas_url(ref, ttl, now=start)
+        url = await sas_url(ref, ttl, now=start)
     except StorageNotConfigured as error:
         raise ApiError(
             500,
@@ -101,7 +101,7 @@ async def get_instance_status(
         body = await status_to_json(status)
     else:
         ref = status_reference(status)
-        shown = unwrap(status.custom_status) if ref is None else reference_with_url(ref)
+        shown = unwrap(status.custom_status) if ref is None else await reference_with_url(ref)
         body = await status_to_json(status, custom_status=shown)
     if not show_input:
         # The SDK never sends showInput=false (it adds only truthy options to the URL), so the

@@ -1,35 +1,22 @@
 """Blob storage I/O for offloaded custom statuses (async: the Functions host runs on its loop).
 
-Configuration comes from the app settings, read when a call is made:
-
-* ``AzureWebJobsStorage``: the storage connection string; ``UseDevelopmentStorage=true`` means
-  Azurite's Blob service on 127.0.0.1:10000 with the well-known development account.
-* ``STATUS_BLOB_CONTAINER``: the container (default ``custom-status``), created on first upload.
-
-Every function also takes ``settings=StorageSettings(...)`` to bypass the environment.
+Which account and container, read from the app settings when a call is made, is
+``connection.py``'s job (a connection string, or identity-based ``AzureWebJobsStorage__*``
+settings, with one shared client per event loop); every function also takes
+``settings=StorageSettings(...)`` to bypass the environment. Read-only links to a status blob
+are ``sas.py``'s.
 
 Timeouts and retries are deliberately small (``StorageSettings``): the SDK defaults (20 s connect,
 exponential retries starting at 15 s) make a client wait minutes when storage is down, which for
 a status read is worse than a fast ``StorageUnavailable`` the caller can turn into a 503.
-
-One client (one connection pool) is shared by every call made on the same event loop with the
-same settings, as the Azure SDK guidance asks: a new client per call cost a TCP connection and
-its set-up per upload or read (about a third of an offloaded status's round trip on loopback).
-Clients are never shared across event loops (an aiohttp session belongs to one loop); a loop's
-clients go away with it, or with :func:`close_shared_clients`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import os
-import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager, suppress
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from azure.core.exceptions import (
@@ -40,119 +27,30 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.storage.blob import BlobClient as SyncBlobClient
-from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient, LinearRetry
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import ContainerClient
 
+from custom_status.connection import (
+    DEFAULT_CONTAINER,
+    DEV_CONNECTION_STRING,
+    StorageSettings,
+    close_shared_clients,
+    service_client,
+)
 from custom_status.errors import (
     StatusBlobCorrupt,
     StatusBlobMissing,
-    StorageNotConfigured,
     StorageUnavailable,
     SummaryTooLarge,
 )
 from custom_status.naming import blob_name, instance_prefix
 from custom_status.reference import CONTENT_TYPE, StatusReference, unwrap
+from custom_status.sas import MAX_SAS_TTL, sas_url
 from custom_status.size import MAX_INLINE_BYTES, inline_size, utf16_size
-
-DEFAULT_CONTAINER = "custom-status"
-MAX_SAS_TTL = timedelta(minutes=15)
-
-DEV_ACCOUNT_NAME = "devstoreaccount1"
-# The well-known development storage key: public by design, it only unlocks a local emulator.
-DEV_ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-DEV_CONNECTION_STRING = (
-    "DefaultEndpointsProtocol=http;"
-    f"AccountName={DEV_ACCOUNT_NAME};AccountKey={DEV_ACCOUNT_KEY};"
-    f"BlobEndpoint=http://127.0.0.1:10000/{DEV_ACCOUNT_NAME};"
-)
-
-
-def parse_connection_string(value: str) -> dict[str, str]:
-    """``Key=Value;...`` as a dict with lower-case keys (values may contain ``=``)."""
-    parts: dict[str, str] = {}
-    for part in value.split(";"):
-        key, sep, setting = part.partition("=")
-        if sep and key.strip():
-            parts[key.strip().lower()] = setting.strip()
-    return parts
-
-
-def resolve_connection_string(value: str) -> str:
-    """Expand ``UseDevelopmentStorage=true`` to Azurite's explicit connection string."""
-    if parse_connection_string(value).get("usedevelopmentstorage", "").lower() == "true":
-        return DEV_CONNECTION_STRING
-    return value
-
-
-@dataclass(frozen=True)
-class StorageSettings:
-    """Where status blobs go and how patiently storage is called."""
-
-    connection_string: str
-    container: str = DEFAULT_CONTAINER
-    connection_timeout: float = 2.0
-    """Seconds to open a TCP connection; local or in-region storage connects in milliseconds."""
-    read_timeout: float = 30.0
-    """Seconds between bytes of a response (not for the whole body: 5 MB is fine)."""
-    retry_total: int = 2
-    retry_backoff: float = 0.25
-    """Seconds between retries (jittered by up to 0.1 s)."""
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> StorageSettings:
-        """Settings from app settings (environment variables in the Functions host)."""
-        env = os.environ if environ is None else environ
-        raw = env.get("AzureWebJobsStorage", "").strip()
-        if not raw:
-            raise StorageNotConfigured("the app setting AzureWebJobsStorage is not set")
-        container = env.get("STATUS_BLOB_CONTAINER", "").strip() or DEFAULT_CONTAINER
-        return cls(connection_string=resolve_connection_string(raw), container=container)
 
 
 def _settings(settings: StorageSettings | None) -> StorageSettings:
     return settings if settings is not None else StorageSettings.from_env()
-
-
-_SHARED: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[StorageSettings, BlobServiceClient]
-] = weakref.WeakKeyDictionary()
-
-
-@asynccontextmanager
-async def _service(settings: StorageSettings) -> AsyncIterator[BlobServiceClient]:
-    """The shared client of this event loop for ``settings`` (created on first use)."""
-    clients = _SHARED.setdefault(asyncio.get_running_loop(), {})
-    client = clients.get(settings)
-    if client is None:
-        client = _new_service(settings)
-        await client.__aenter__()
-        clients[settings] = client
-    yield client
-
-
-async def close_shared_clients() -> None:
-    """Close this event loop's shared clients (tests and hosts that stop a loop they reuse)."""
-    for client in _SHARED.pop(asyncio.get_running_loop(), {}).values():
-        await client.close()
-
-
-def _new_service(settings: StorageSettings) -> BlobServiceClient:
-    try:
-        return BlobServiceClient.from_connection_string(
-            resolve_connection_string(settings.connection_string),
-            retry_policy=LinearRetry(
-                backoff=settings.retry_backoff,  # type: ignore[arg-type]
-                random_jitter_range=0.1,  # type: ignore[arg-type]
-                retry_total=settings.retry_total,
-            ),
-            connection_timeout=settings.connection_timeout,
-            read_timeout=settings.read_timeout,
-        )
-    except ValueError as exc:
-        raise StorageNotConfigured(f"AzureWebJobsStorage is not usable: {exc}") from exc
 
 
 @contextmanager
@@ -233,7 +131,7 @@ async def store_status(ref: StatusReference, json_text: str, *, settings: Storag
     """Write ``json_text`` to the blob ``ref`` names (``ref`` from :func:`make_reference` of the
     same text); creates the container if missing. Raises ``StorageUnavailable``."""
     data = json_text.encode("utf-8")
-    async with _service(settings) as service:
+    async with service_client(settings) as service:
         container = service.get_container_client(ref.container)
         with _storage_errors(f"upload {ref.blob}"):
             try:
@@ -262,7 +160,7 @@ async def read_status(ref: StatusReference, *, settings: StorageSettings | None 
     setting changes. Raises ``StatusBlobMissing``, ``StatusBlobCorrupt`` or ``StorageUnavailable``.
     """
     settings = _settings(settings)
-    async with _service(settings) as service:
+    async with service_client(settings) as service:
         blob = service.get_blob_client(ref.container, ref.blob)
         with _storage_errors(f"read {ref.blob}"):
             try:
@@ -323,7 +221,7 @@ async def delete_superseded(
 
 async def _delete_under(prefix: str, keep: frozenset[str], settings: StorageSettings) -> int:
     deleted = 0
-    async with _service(settings) as service:
+    async with service_client(settings) as service:
         container = service.get_container_client(settings.container)
         with _storage_errors(f"delete under {prefix}"):
             try:
@@ -341,45 +239,10 @@ async def _delete_under(prefix: str, keep: frozenset[str], settings: StorageSett
     return deleted
 
 
-def sas_url(
-    ref: StatusReference,
-    ttl: timedelta = timedelta(minutes=5),
-    *,
-    now: datetime | None = None,
-    settings: StorageSettings | None = None,
-) -> str:
-    """A read-only URL for the status blob, valid for ``ttl`` (at most 15 minutes) from ``now``.
-
-    For clients that fetch the large status straight from storage instead of through the app.
-    Signed with the account key from the connection string (Azurite's well-known key locally), so
-    it needs a key-based connection string. ``now`` exists for tests and clock skew handling.
-    No I/O.
-    """
-    if ttl <= timedelta(0) or ttl > MAX_SAS_TTL:
-        raise ValueError(f"ttl must be positive and at most {MAX_SAS_TTL}")
-    settings = _settings(settings)
-    conn = resolve_connection_string(settings.connection_string)
-    parts = parse_connection_string(conn)
-    account_name, account_key = parts.get("accountname"), parts.get("accountkey")
-    if not account_name or not account_key:
-        raise StorageNotConfigured("sas_url needs AccountName and AccountKey in the connection")
-    url = SyncBlobClient.from_connection_string(conn, ref.container, ref.blob).url
-    start = now if now is not None else datetime.now(timezone.utc)
-    token = generate_blob_sas(
-        account_name=account_name,
-        container_name=ref.container,
-        blob_name=ref.blob,
-        account_key=account_key,
-        permission=BlobSasPermissions(read=True),
-        expiry=start + ttl,
-        protocol="https" if url.startswith("https://") else None,
-    )
-    return f"{url}?{token}"
-
-
 __all__ = [
     "CONTENT_TYPE",
     "DEFAULT_CONTAINER",
+    "DEV_CONNECTION_STRING",
     "MAX_SAS_TTL",
     "StorageSettings",
     "close_shared_clients",

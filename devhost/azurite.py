@@ -112,6 +112,8 @@ class Azurite:
         project_root: Path = PROJECT_ROOT,
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        tls: tuple[Path, Path] | None = None,
+        oauth: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
@@ -119,6 +121,8 @@ class Azurite:
         self.project_root = project_root
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
+        self.tls = tls  # (certificate, key) PEM files: serve HTTPS
+        self.oauth = oauth  # accept bearer tokens ("--oauth basic", which needs HTTPS)
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._adopted_pid: int | None = None  # an Azurite a killed devhost left running
@@ -144,7 +148,8 @@ class Azurite:
 
     @property
     def blob_endpoint(self) -> str:
-        return f"http://{self.host}:{self.blob_port}/{DEV_ACCOUNT_NAME}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self.blob_port}/{DEV_ACCOUNT_NAME}"
 
     @property
     def connection_string(self) -> str:
@@ -198,6 +203,10 @@ class Azurite:
             "--silent",
             "--disableTelemetry",
         ]
+        if self.tls:
+            args += ["--cert", str(self.tls[0]), "--key", str(self.tls[1])]
+        if self.oauth:
+            args += ["--oauth", "basic"]
         popen_kwargs: dict[str, object] = {}
         if sys.platform == "win32":
             popen_kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP

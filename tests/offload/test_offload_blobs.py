@@ -214,7 +214,7 @@ async def test_stopped_azurite_is_storage_unavailable(tmp_path):
         await upload_status("order-9", serialize(big_status(64 * KIB)), settings=settings)
     with pytest.raises(StorageUnavailable):
         await delete_instance_blobs("order-9", settings=settings)
-    assert sas_url(ref, settings=settings)  # no I/O: still works
+    assert await sas_url(ref, settings=settings)  # no I/O: still works
 
 
 def test_settings_from_env(monkeypatch):
@@ -288,7 +288,7 @@ async def http():
 async def test_sas_url_reads_the_blob(status_container, http):
     value = big_status(64 * KIB)
     ref = await upload_status("Zoë/東京 #1?", serialize(value))
-    async with http.get(sas_url(ref)) as response:
+    async with http.get(await sas_url(ref)) as response:
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/json"
         body = await response.read()
@@ -298,33 +298,33 @@ async def test_sas_url_reads_the_blob(status_container, http):
 async def test_expired_sas_url_is_refused_by_storage(status_container, http):
     ref = await upload_status("order-12", serialize(big_status(64 * KIB)))
     an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
-    expired = sas_url(ref, timedelta(minutes=15), now=an_hour_ago)
+    expired = await sas_url(ref, timedelta(minutes=15), now=an_hour_ago)
     async with http.get(expired) as response:
         assert response.status == 403
         assert "AuthorizationFailure" in await response.text()
     # The same signature minus the clock shift works: the expiry is what storage refused.
-    async with http.get(sas_url(ref, timedelta(minutes=15))) as response:
+    async with http.get(await sas_url(ref, timedelta(minutes=15))) as response:
         assert response.status == 200
 
 
 async def test_sas_url_is_read_only(status_container, http):
     ref = await upload_status("order-13", serialize(big_status(64 * KIB)))
     async with http.put(
-        sas_url(ref), data=b"{}", headers={"x-ms-blob-type": "BlockBlob"}
+        await sas_url(ref), data=b"{}", headers={"x-ms-blob-type": "BlockBlob"}
     ) as response:
         assert response.status == 403
     assert await read_status(ref) == big_status(64 * KIB)
 
 
 @pytest.mark.parametrize("ttl", [timedelta(0), timedelta(minutes=15, seconds=1)])
-def test_sas_ttl_is_bounded(ttl):
+async def test_sas_ttl_is_bounded(ttl):
     ref = StatusReference("c", "b", 1, 2, "0" * 64)
     with pytest.raises(ValueError):
-        sas_url(ref, ttl, settings=StorageSettings(DEV_CONNECTION_STRING))
+        await sas_url(ref, ttl, settings=StorageSettings(DEV_CONNECTION_STRING))
 
 
-def test_sas_needs_an_account_key():
+async def test_sas_needs_an_account_key():
     ref = StatusReference("c", "b", 1, 2, "0" * 64)
     sas_only = "BlobEndpoint=https://example.invalid/;SharedAccessSignature=sv=x&sig=y"
     with pytest.raises(StorageNotConfigured):
-        sas_url(ref, settings=StorageSettings(sas_only))
+        await sas_url(ref, settings=StorageSettings(sas_only))

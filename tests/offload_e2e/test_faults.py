@@ -166,14 +166,14 @@ async def test_wait_for_status_compares_the_resolved_value(app_settings, client_
 async def test_an_expired_sas_url_is_refused_by_storage(app_settings, http):
     ref = await upload_status("sas-1", serialize(make_value(BIG)))
     twenty_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=20)
-    expired = reference_with_url(ref, now=twenty_minutes_ago)["$customStatusRef"]
+    expired = (await reference_with_url(ref, now=twenty_minutes_ago))["$customStatusRef"]
     assert datetime.fromisoformat(expired["urlExpiresOn"].replace("Z", "+00:00")) < (
         datetime.now(timezone.utc)
     )
     async with http.get(expired["url"]) as response:
         assert response.status == 403
         assert "AuthorizationFailure" in await response.text()
-    fresh = reference_with_url(ref)["$customStatusRef"]
+    fresh = (await reference_with_url(ref))["$customStatusRef"]
     async with http.get(fresh["url"]) as response:
         assert response.status == 200
         assert await response.read() == serialize(make_value(BIG)).encode("utf-8")
