@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
-from bench import scaling, startup, throughput, wake
+from bench import polling, scaling, startup, throughput, wake
 from bench.common import Result, format_table, quiet_logs
 
 
@@ -50,6 +50,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
             "wake": lambda: as_list(wake.measure(samples=10)),
             "startup": lambda: as_list(startup.measure(instances=50, launches=1)),
             "large_status": lambda: as_list(large_status(quick=True)),
+            "polling": lambda: as_list(polling.measure(quick=True)),
         }
     return {
         "throughput": lambda: as_list(throughput.measure(instances=1000)),
@@ -57,6 +58,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
         "wake": lambda: as_list(wake.measure(samples=500)),
         "startup": lambda: as_list(startup.measure(instances=10_000, launches=5)),
         "large_status": lambda: as_list(large_status(quick=False)),
+        "polling": lambda: as_list(polling.measure(quick=False)),
     }
 
 

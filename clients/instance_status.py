@@ -19,11 +19,14 @@ unknown instance; 502 offloaded status missing, altered or malformed; 503 storag
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from custom_status import REF_KEY, StatusReference, StorageNotConfigured, unwrap
 from custom_status.blobs import sas_url
@@ -35,7 +38,8 @@ from .status_view import (
     STORAGE_NOT_CONFIGURED,
     format_time,
     instance_exists,
-    read_resolved_status,
+    resolve_custom_status_data,
+    resolve_read_status,
     status_reference,
     status_to_json,
 )
@@ -90,15 +94,29 @@ async def get_instance_status(
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
     resolve = _bool_param(req, "resolve", True)
     show_input = _bool_param(req, "showInput", False)
-    if resolve:
-        status = await read_resolved_status(client, instance_id, show_input=show_input)
-    else:
-        status = await client.get_status(instance_id, show_input=show_input)
+    status = await client.get_status(instance_id, show_input=show_input)
     if not instance_exists(status):
         raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
-    assert status is not None
+    # The tag is computed before anything is downloaded: an offloaded status's reference holds
+    # its content's SHA-256, so the unresolved status already names the whole representation.
+    # (A resolve=false answer carries a fresh SAS URL each time, so it is never 304.)
+    etag = representation_tag(status, resolve=resolve, show_input=show_input)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if resolve and etag_matches(req.headers.get("If-None-Match"), etag):
+        return func.HttpResponse(status_code=304, headers=headers)
+    raw_members: dict[str, bytes] = {}
     if resolve:
-        body = await status_to_json(status)
+        status = await resolve_read_status(client, status, show_input=show_input, text_only=True)
+        if status is None:
+            raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
+        offloaded = await resolve_custom_status_data(status)
+        if offloaded is None:
+            body = await status_to_json(status)
+        else:
+            # Passed on as stored: parsing and re-serialising a 1 MB status would cost more
+            # than everything else this route does.
+            body = await status_to_json(status, custom_status=None)
+            raw_members["customStatus"] = offloaded
     else:
         ref = status_reference(status)
         shown = unwrap(status.custom_status) if ref is None else await reference_with_url(ref)
@@ -107,4 +125,32 @@ async def get_instance_status(
         # The SDK never sends showInput=false (it adds only truthy options to the URL), so the
         # host answers with the input all the same: drop it here.
         body["input"] = None
-    return json_response(body)
+    return json_response(
+        body, headers=headers if resolve else None, raw_members=raw_members or None
+    )
+
+
+def representation_tag(
+    status: DurableOrchestrationStatus, *, resolve: bool, show_input: bool
+) -> str:
+    """A strong ETag for what this route answers about ``status``."""
+    seen = {
+        "name": status.name,
+        "runtimeStatus": status.runtime_status.value if status.runtime_status else None,
+        "input": status.input_ if show_input else None,
+        "customStatus": status.custom_status,
+        "output": status.output,
+        "createdTime": format_time(status.created_time),
+        "lastUpdatedTime": format_time(status.last_updated_time),
+        "resolve": resolve,
+    }
+    text = json.dumps(seen, sort_keys=True, separators=(",", ":"), default=str)
+    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """``If-None-Match`` holds ``etag`` (in a list, weak or not) or ``*``."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags

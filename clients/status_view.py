@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import weakref
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
@@ -41,7 +42,7 @@ from custom_status import (
     StorageUnavailable,
     unwrap,
 )
-from custom_status.blobs import read_status
+from custom_status.blobs import read_status_data
 
 from .http import ApiError
 
@@ -67,9 +68,50 @@ STORAGE_NOT_CONFIGURED = "storage_not_configured"
 BlobCache = dict[str, Any]
 """Resolved values by blob SHA-256, for callers that read the same reference repeatedly."""
 
+
+class ContentCache:
+    """Offloaded statuses' UTF-8 JSON by the blob's SHA-256, for every request of this process.
+
+    A status blob's content is fixed by that hash (its reference carries it, and every read is
+    checked against it), so an entry never goes stale: a poll of an unchanged offloaded status
+    costs no download. The bytes are kept, not the parsed value: their length is the exact bound
+    (Python objects take several times their JSON's bytes), and the status route passes them on
+    without re-serialising. Least recently used first out."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+
+    def get(self, sha256: str) -> bytes | None:
+        data = self._entries.get(sha256)
+        if data is None:
+            return None
+        self._entries.move_to_end(sha256)
+        self.hits += 1
+        return data
+
+    def put(self, sha256: str, data: bytes) -> None:
+        """Keep ``data``; content larger than the whole cache is not kept."""
+        if len(data) > self.max_bytes or sha256 in self._entries:
+            return
+        self._entries[sha256] = data
+        self._bytes += len(data)
+        while self._bytes > self.max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self._bytes -= len(dropped)
+
+
+RESOLVED_DATA = ContentCache(max_bytes=32 * 1024 * 1024)
+"""The process's cache: 32 MiB of UTF-8 JSON, 32 statuses of the 1 MB kind."""
+
 # Each status object is resolved once: status_to_json after read_resolved_status (or after a
 # poll) reuses the value instead of downloading the blob again.
 _resolved: weakref.WeakKeyDictionary[DurableOrchestrationStatus, Any] = weakref.WeakKeyDictionary()
+_resolved_data: weakref.WeakKeyDictionary[DurableOrchestrationStatus, bytes] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def instance_exists(status: DurableOrchestrationStatus | None) -> bool:
@@ -100,10 +142,23 @@ def status_reference(status: DurableOrchestrationStatus) -> StatusReference | No
         ) from None
 
 
-async def _download(instance_id: str | None, ref: StatusReference) -> Any:
+def _corrupt(instance_id: str | None, ref: StatusReference, reason: str) -> ApiError:
+    where = f"{ref.container}/{ref.blob}"
+    log.error(
+        "Offloaded status of %s (%s) does not match its reference: %s", instance_id, where, reason
+    )
+    return ApiError(
+        502,
+        STATUS_BLOB_CORRUPT,
+        f"The custom status of instance {instance_id!r} cannot be trusted: blob {where} does "
+        f"not match its reference ({reason}).",
+    )
+
+
+async def _download(instance_id: str | None, ref: StatusReference) -> bytes:
     where = f"{ref.container}/{ref.blob}"
     try:
-        return await read_status(ref)
+        return await read_status_data(ref)
     except StatusBlobMissing:
         raise ApiError(
             502,
@@ -112,13 +167,7 @@ async def _download(instance_id: str | None, ref: StatusReference) -> Any:
             "does not exist (deleted outside this app, or the instance is being purged).",
         ) from None
     except StatusBlobCorrupt as error:
-        log.error("Offloaded status of %s does not match its reference: %s", instance_id, error)
-        raise ApiError(
-            502,
-            STATUS_BLOB_CORRUPT,
-            f"The custom status of instance {instance_id!r} cannot be trusted: blob {where} does "
-            f"not match its reference ({error.reason}).",
-        ) from None
+        raise _corrupt(instance_id, ref, error.reason) from None
     except StorageUnavailable as error:
         log.warning("Offloaded status of %s not readable: %s", instance_id, error)
         raise ApiError(
@@ -161,11 +210,31 @@ async def resolve_custom_status(
     elif cache is not None and ref.sha256 in cache:
         value = cache[ref.sha256]
     else:
-        value = await _download(status.instance_id, ref)
+        data = await resolve_custom_status_data(status)
+        try:
+            value = json.loads(data)
+        except ValueError as error:
+            raise _corrupt(status.instance_id, ref, f"not JSON: {error}") from None
         if cache is not None:
             cache[ref.sha256] = value
     _resolved[status] = value
     return value
+
+
+async def resolve_custom_status_data(status: DurableOrchestrationStatus) -> bytes | None:
+    """An offloaded custom status's UTF-8 JSON (None if it is not offloaded), from the process
+    cache or downloaded and checked (raises ``ApiError`` as ``resolve_custom_status``)."""
+    if status in _resolved_data:
+        return _resolved_data[status]
+    ref = status_reference(status)
+    if ref is None:
+        return None
+    data = RESOLVED_DATA.get(ref.sha256)
+    if data is None:
+        data = await _download(status.instance_id, ref)
+        RESOLVED_DATA.put(ref.sha256, data)
+    _resolved_data[status] = data
+    return data
 
 
 async def read_resolved_status(
@@ -184,8 +253,32 @@ async def read_resolved_status(
     status = await client.get_status(instance_id, show_input=show_input)
     if not instance_exists(status):
         return None
+    return await resolve_read_status(client, status, show_input=show_input, cache=cache)
+
+
+async def resolve_read_status(
+    client: df.DurableOrchestrationClient,
+    status: DurableOrchestrationStatus,
+    *,
+    show_input: bool = True,
+    cache: BlobCache | None = None,
+    text_only: bool = False,
+) -> DurableOrchestrationStatus | None:
+    """Resolve a status already read with ``client.get_status`` (see ``read_resolved_status``).
+
+    The caller has looked at the unresolved status first (for an ETag, say); a missing blob
+    still earns the one fresh read. None if the instance was purged meanwhile. ``text_only``
+    fetches the offloaded JSON (``resolve_custom_status_data``) without parsing it."""
+    instance_id = status.instance_id
+
+    async def resolve(status: DurableOrchestrationStatus) -> None:
+        if text_only:
+            await resolve_custom_status_data(status)
+        else:
+            await resolve_custom_status(status, cache=cache)
+
     try:
-        await resolve_custom_status(status, cache=cache)
+        await resolve(status)
         return status
     except ApiError as error:
         if error.code != STATUS_BLOB_MISSING:
@@ -197,7 +290,7 @@ async def read_resolved_status(
         return None  # purged meanwhile
     if _blob_of(status) == missed:
         raise missing  # the same blob: really gone, not superseded
-    await resolve_custom_status(status, cache=cache)
+    await resolve(status)
     return status
 
 

@@ -154,7 +154,23 @@ async def _upload(container: ContainerClient, ref: StatusReference, data: bytes)
 
 
 async def read_status(ref: StatusReference, *, settings: StorageSettings | None = None) -> Any:
-    """The status value a reference points to, after checking size and SHA-256.
+    """The status value a reference points to (see ``read_status_data``)."""
+    data = await read_status_data(ref, settings=settings)
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise StatusBlobCorrupt(ref.container, ref.blob, f"not JSON: {exc}") from exc
+
+
+async def read_status_data(
+    ref: StatusReference, *, settings: StorageSettings | None = None
+) -> bytes:
+    """The UTF-8 JSON a reference points to, after checking its size, SHA-256 and encoding.
+
+    The bytes as stored, for callers that pass them on without building the value (the status
+    route splices them into its answer; re-serialising and encoding a 1 MB value costs more than
+    the rest of the request). The hash matches what the upload activity computed over JSON it
+    serialised itself, so the bytes are that JSON; ``read_status`` parses them all the same.
 
     Reads from ``ref.container`` (not the configured one), so references stay readable after the
     setting changes. Raises ``StatusBlobMissing``, ``StatusBlobCorrupt`` or ``StorageUnavailable``.
@@ -173,17 +189,18 @@ async def read_status(ref: StatusReference, *, settings: StorageSettings | None 
                 data = await downloader.readall()
             except ResourceNotFoundError as exc:
                 raise StatusBlobMissing(ref.container, ref.blob) from exc
-    return _decode(ref, data)
+    return _checked(ref, data)
 
 
-def _decode(ref: StatusReference, data: bytes) -> Any:
+def _checked(ref: StatusReference, data: bytes) -> bytes:
     if len(data) != ref.size:
         raise StatusBlobCorrupt(ref.container, ref.blob, f"size {len(data)} != {ref.size}")
     digest = hashlib.sha256(data).hexdigest()
     if digest != ref.sha256:
         raise StatusBlobCorrupt(ref.container, ref.blob, f"sha256 {digest} != {ref.sha256}")
     try:
-        return json.loads(data.decode("utf-8"))
+        data.decode("utf-8")
+        return data
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise StatusBlobCorrupt(ref.container, ref.blob, f"not UTF-8 JSON: {exc}") from exc
 
@@ -250,6 +267,7 @@ __all__ = [
     "delete_superseded",
     "make_reference",
     "read_status",
+    "read_status_data",
     "resolve_status",
     "sas_url",
     "store_status",

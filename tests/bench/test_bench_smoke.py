@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench import scaling, startup, throughput, wake
+from bench import polling, scaling, startup, throughput, wake
 from bench.__main__ import large_status, main
 from bench.common import Result, format_table, percentile
 
@@ -78,6 +78,13 @@ async def test_large_status_row_is_measured_or_marked_not_yet() -> None:
         assert "NOT YET MEASURED" in result.note
         return
     assert_shape(result, "inline_8kb_total_ms", "offloaded_160kb_total_ms")
+
+
+async def test_polling() -> None:
+    results = await polling.measure(quick=True)
+    assert [r.name for r in results] == ["6 polling: offloaded", "6 polling: 304"]
+    assert_shape(results[0], "inline_8kb_poll_ms", "offloaded_1mb_poll_ms", "not_modified_poll_ms")
+    assert results[1].ratio is not None and results[1].ratio > 0
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -7,6 +7,7 @@ Playwright's fake clock and runs it a minute ahead instead of waiting.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -177,3 +178,31 @@ async def test_a_status_blob_deleted_behind_the_apps_back_is_a_clear_message(
     await expect(message).to_contain_text("does not exist")
     await expect(message).to_have_attribute("data-kind", "error")
     assert await page.locator("body").get_attribute("data-stopped") is None  # keeps trying
+
+
+async def test_an_unchanged_status_is_polled_with_if_none_match_and_answered_304(
+    api: AppApi, page: Page, instance_id: str
+) -> None:
+    await api.start_ok("ReserveTicket", OPEN_OFFER, instance_id=instance_id)
+    answers: list[tuple[int, str | None, str | None]] = []
+
+    def record(response: Any) -> None:
+        if "/api/status/" in response.url:
+            sent = response.request.headers.get("if-none-match")
+            answers.append((response.status, sent, response.headers.get("etag")))
+
+    page.on("response", record)
+    await page.goto(monitor_url(api, instance_id))
+
+    await expect(page.locator("#custom-status")).to_contain_text('"bookingUrl"')
+    three_or_more = re.compile(r"^([3-9]|\d\d+)$")
+    await expect(page.locator("body")).to_have_attribute("data-unchanged", three_or_more)
+    first_code, first_sent, etag = answers[0]
+    assert (first_code, first_sent) == (200, None)
+    assert etag and len(answers) >= 3, answers
+    assert all(code == 304 and sent == etag for code, sent, _ in answers[1:3]), answers
+    await expect(page.locator("#runtime-status")).to_have_text("Running")  # still shown
+
+    assert (await api.raise_event(instance_id, "BookingConfirmed", True)).status == 202
+    await expect(page.locator("#custom-status")).to_contain_text(CONFIRMED)  # a new tag: 200
+    await expect(page.locator("#runtime-status")).to_have_text("Completed")
