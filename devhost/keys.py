@@ -41,12 +41,17 @@ class HostKeys:
     master: str
     function: str
     system: str
+    generated: frozenset[str] = frozenset()
+    """Which keys (``master``, ``function``, ``system``) devhost made up: only these are printed;
+    a key taken from the environment is never written to the log."""
 
     @classmethod
     def load(cls, required: bool) -> HostKeys:
         """Keys from ``DEVHOST_*_KEY`` when set, otherwise new random ones."""
-        values = {name: os.environ.get(env) or _new_key() for name, env in ENV_NAMES.items()}
-        return cls(required, values["master"], values["function"], values["system"])
+        given = {name: os.environ.get(env) for name, env in ENV_NAMES.items()}
+        values = {name: value or _new_key() for name, value in given.items()}
+        generated = frozenset(name for name, value in given.items() if not value)
+        return cls(required, values["master"], values["function"], values["system"], generated)
 
     @property
     def url_code(self) -> str | None:

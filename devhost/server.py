@@ -27,7 +27,7 @@ from devhost.durable_api import DurableApi, not_found
 from devhost.engine import Engine
 from devhost.http_triggers import HttpTriggerHandler
 from devhost.invocation_log import log_invocation
-from devhost.keys import HostKeys, unauthorized
+from devhost.keys import ENV_NAMES, HostKeys, unauthorized
 from devhost.loader import AppIndex, load_app
 from devhost.options import HostOptions
 from devhost.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
@@ -324,11 +324,15 @@ def keys_banner(keys: HostKeys) -> str:
             "devhost: function keys are not checked, as under func start "
             "(pass --require-keys to check them as Azure does)."
         )
+
+    def shown(name: str, value: str) -> str:
+        return value if name in keys.generated else f"(from {ENV_NAMES[name]}, not shown)"
+
     return (
         "devhost: keys are required (--require-keys), as on Azure:\n"
-        f"\tmaster key:             {keys.master}\n"
-        f"\tdefault function key:   {keys.function}\n"
-        f"\tdurabletask system key: {keys.system}"
+        f"\tmaster key:             {shown('master', keys.master)}\n"
+        f"\tdefault function key:   {shown('function', keys.function)}\n"
+        f"\tdurabletask system key: {shown('system', keys.system)}"
     )
 
 

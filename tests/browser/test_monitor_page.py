@@ -181,7 +181,7 @@ async def test_a_status_blob_deleted_behind_the_apps_back_is_a_clear_message(
 
 
 async def test_an_unchanged_status_is_polled_with_if_none_match_and_answered_304(
-    api: AppApi, page: Page, instance_id: str
+    api: AppApi, page: Page, instance_id: str, app_host: DevhostProcess
 ) -> None:
     await api.start_ok("ReserveTicket", OPEN_OFFER, instance_id=instance_id)
     answers: list[tuple[int, str | None, str | None]] = []
@@ -206,3 +206,5 @@ async def test_an_unchanged_status_is_polled_with_if_none_match_and_answered_304
     assert (await api.raise_event(instance_id, "BookingConfirmed", True)).status == 202
     await expect(page.locator("#custom-status")).to_contain_text(CONFIRMED)  # a new tag: 200
     await expect(page.locator("#runtime-status")).to_have_text("Completed")
+    # The page's key travelled in its address and its headers, never into the host's log.
+    assert FUNCTION_KEY not in app_host.log

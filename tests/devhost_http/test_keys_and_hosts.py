@@ -111,9 +111,21 @@ async def test_urls_and_the_binding_carry_the_system_key_as_on_azure(
     assert "the-master-key" not in json.dumps(binding)
 
 
-def test_the_banner_says_whether_keys_are_checked(keyed: DevHost) -> None:
-    assert "the-system-key" in keys_banner(keyed.keys)
+def test_the_banner_says_whether_keys_are_checked(
+    keyed: DevHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keys from the environment are the caller's: named, never printed.
+    banner = keys_banner(keyed.keys)
+    assert "from DEVHOST_SYSTEM_KEY, not shown" in banner
+    assert not any(value in banner for value in KEYS.values())
     assert "not checked" in keys_banner(type(keyed.keys).load(required=False))
+
+    # Keys devhost makes up are printed: the only way to learn them.
+    monkeypatch.delenv("DEVHOST_FUNCTION_KEY")
+    made_up = type(keyed.keys).load(required=True)
+    assert made_up.generated == {"function"}
+    assert made_up.function in keys_banner(made_up)
+    assert made_up.master not in keys_banner(made_up)
 
 
 async def test_a_foreign_host_header_never_reaches_returned_urls(
