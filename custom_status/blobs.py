@@ -49,12 +49,13 @@ from custom_status.sas import MAX_SAS_TTL, sas_url
 from custom_status.size import MAX_INLINE_BYTES, inline_size, utf16_size
 
 
-def _settings(settings: StorageSettings | None) -> StorageSettings:
+def settings_or_env(settings: StorageSettings | None) -> StorageSettings:
+    """``settings`` if given, else the app settings read now (``StorageSettings.from_env``)."""
     return settings if settings is not None else StorageSettings.from_env()
 
 
 @contextmanager
-def _storage_errors(action: str) -> Iterator[None]:
+def storage_errors(action: str) -> Iterator[None]:
     """Turn transport failures and server errors into ``StorageUnavailable``.
 
     Not-found and client errors (4xx) pass through: callers map not-found to their own meaning,
@@ -121,7 +122,7 @@ async def upload_status(
     I/O) if the reference would not fit the host's limit, ``ValueError`` if ``json_text`` is not
     JSON, ``StorageUnavailable`` if storage cannot be reached.
     """
-    settings = _settings(settings)
+    settings = settings_or_env(settings)
     ref = make_reference(instance_id, json_text, summary, settings=settings)
     await store_status(ref, json_text, settings=settings)
     return ref
@@ -133,7 +134,7 @@ async def store_status(ref: StatusReference, json_text: str, *, settings: Storag
     data = json_text.encode("utf-8")
     async with service_client(settings) as service:
         container = service.get_container_client(ref.container)
-        with _storage_errors(f"upload {ref.blob}"):
+        with storage_errors(f"upload {ref.blob}"):
             try:
                 await _upload(container, ref, data)
             except ResourceNotFoundError as exc:
@@ -175,10 +176,10 @@ async def read_status_data(
     Reads from ``ref.container`` (not the configured one), so references stay readable after the
     setting changes. Raises ``StatusBlobMissing``, ``StatusBlobCorrupt`` or ``StorageUnavailable``.
     """
-    settings = _settings(settings)
+    settings = settings_or_env(settings)
     async with service_client(settings) as service:
         blob = service.get_blob_client(ref.container, ref.blob)
-        with _storage_errors(f"read {ref.blob}"):
+        with storage_errors(f"read {ref.blob}"):
             try:
                 downloader = await blob.download_blob()
                 if downloader.size != ref.size:
@@ -221,7 +222,7 @@ async def delete_instance_blobs(
     instance_id: str, *, settings: StorageSettings | None = None
 ) -> int:
     """Delete every status blob of ``instance_id`` (after a purge); returns how many it deleted."""
-    return await _delete_under(instance_prefix(instance_id), frozenset(), _settings(settings))
+    return await _delete_under(instance_prefix(instance_id), frozenset(), settings_or_env(settings))
 
 
 async def delete_superseded(
@@ -231,22 +232,27 @@ async def delete_superseded(
 
     Pass the current and the previous reference's blob names: the previous one survives because a
     client may have read the previous reference just before the status changed and still be
-    about to download it.
+    about to download it. Only whole-status blobs (``.json``) go: the instance's append logs
+    (``status_log``) are not superseded by a status, and stay until the instance is purged.
     """
-    return await _delete_under(instance_prefix(instance_id), frozenset(keep), _settings(settings))
+    return await _delete_under(
+        instance_prefix(instance_id), frozenset(keep), settings_or_env(settings), suffix=".json"
+    )
 
 
-async def _delete_under(prefix: str, keep: frozenset[str], settings: StorageSettings) -> int:
+async def _delete_under(
+    prefix: str, keep: frozenset[str], settings: StorageSettings, suffix: str = ""
+) -> int:
     deleted = 0
     async with service_client(settings) as service:
         container = service.get_container_client(settings.container)
-        with _storage_errors(f"delete under {prefix}"):
+        with storage_errors(f"delete under {prefix}"):
             try:
                 names = [b.name async for b in container.list_blobs(name_starts_with=prefix)]
             except ResourceNotFoundError:
                 return 0  # no container: nothing was ever offloaded
             for name in names:
-                if name in keep:
+                if name in keep or not name.endswith(suffix):
                     continue
                 try:
                     await container.delete_blob(name, delete_snapshots="include")
