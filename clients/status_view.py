@@ -43,6 +43,7 @@ from custom_status import (
     unwrap,
 )
 from custom_status.blobs import read_status_data
+from custom_status.status_log import LogReference, read_log_rows, resolved_log_json
 
 from .http import ApiError
 
@@ -142,7 +143,21 @@ def status_reference(status: DurableOrchestrationStatus) -> StatusReference | No
         ) from None
 
 
-def _corrupt(instance_id: str | None, ref: StatusReference, reason: str) -> ApiError:
+def log_reference(status: DurableOrchestrationStatus) -> LogReference | None:
+    """The append-log reference of a status (``custom_status.status_log``); 502 if malformed."""
+    try:
+        return LogReference.from_status(status.custom_status)
+    except InvalidStatusReference as error:
+        log.warning("Instance %s has a malformed log reference: %s", status.instance_id, error)
+        raise ApiError(
+            502,
+            INVALID_STATUS_REFERENCE,
+            f"The custom status of instance {status.instance_id!r} is a malformed reference to "
+            f"an append-style status: {error}.",
+        ) from None
+
+
+def _corrupt(instance_id: str | None, ref: StatusReference | LogReference, reason: str) -> ApiError:
     where = f"{ref.container}/{ref.blob}"
     log.error(
         "Offloaded status of %s (%s) does not match its reference: %s", instance_id, where, reason
@@ -155,9 +170,11 @@ def _corrupt(instance_id: str | None, ref: StatusReference, reason: str) -> ApiE
     )
 
 
-async def _download(instance_id: str | None, ref: StatusReference) -> bytes:
+async def _download(instance_id: str | None, ref: StatusReference | LogReference) -> bytes:
     where = f"{ref.container}/{ref.blob}"
     try:
+        if isinstance(ref, LogReference):
+            return await read_log_rows(ref)
         return await read_status_data(ref)
     except StatusBlobMissing:
         raise ApiError(
@@ -205,7 +222,11 @@ async def resolve_custom_status(
     if status in _resolved:
         return _resolved[status]
     ref = status_reference(status)
-    if ref is None:
+    if ref is None and log_reference(status) is not None:
+        data = await resolve_custom_status_data(status)
+        assert data is not None
+        value = json.loads(data)
+    elif ref is None:
         value = unwrap(status.custom_status)
     elif cache is not None and ref.sha256 in cache:
         value = cache[ref.sha256]
@@ -227,13 +248,25 @@ async def resolve_custom_status_data(status: DurableOrchestrationStatus) -> byte
     if status in _resolved_data:
         return _resolved_data[status]
     ref = status_reference(status)
-    if ref is None:
+    if ref is not None:
+        data = await _cached_download(status.instance_id, ref, ref.sha256)
+    elif (log_ref := log_reference(status)) is not None:
+        # The rows are named by the chain's last hash as a blob is by its SHA-256.
+        rows = await _cached_download(status.instance_id, log_ref, "log:" + log_ref.chain)
+        data = resolved_log_json(log_ref, rows)
+    else:
         return None
-    data = RESOLVED_DATA.get(ref.sha256)
-    if data is None:
-        data = await _download(status.instance_id, ref)
-        RESOLVED_DATA.put(ref.sha256, data)
     _resolved_data[status] = data
+    return data
+
+
+async def _cached_download(
+    instance_id: str | None, ref: StatusReference | LogReference, content_key: str
+) -> bytes:
+    data = RESOLVED_DATA.get(content_key)
+    if data is None:
+        data = await _download(instance_id, ref)
+        RESOLVED_DATA.put(content_key, data)
     return data
 
 
@@ -295,7 +328,7 @@ async def resolve_read_status(
 
 
 def _blob_of(status: DurableOrchestrationStatus) -> tuple[str, str] | None:
-    ref = status_reference(status)
+    ref = status_reference(status) or log_reference(status)
     return (ref.container, ref.blob) if ref is not None else None
 
 

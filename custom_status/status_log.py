@@ -260,3 +260,12 @@ def rows_of(ref: LogReference, data: bytes) -> bytes:
     # contents joined by commas are the rows of all of them, in order.
     inner = [segment[1:-1] for segment in segments if segment != b"[]"]
     return b"[" + b",".join(inner) + b"]"
+
+
+def resolved_log_json(ref: LogReference, rows_json: bytes) -> bytes:
+    """The status clients get (UTF-8 JSON): the summary object with ``rows_key`` set to
+    ``rows_json`` (``read_log_rows``'s array), spliced in without parsing it."""
+    head = serialize({k: v for k, v in (ref.summary or {}).items() if k != ref.rows_key})
+    separator = "," if head != "{}" else ""
+    key = serialize(ref.rows_key)
+    return (head[:-1] + separator + key + ":").encode("utf-8") + rows_json + b"}"
