@@ -31,6 +31,9 @@ from custom_status.blobs import (
     make_reference,
     store_status,
 )
+from custom_status.naming import instance_prefix
+from custom_status.status_log import LogReference, append_rows, new_log
+from orchestrators.append_status import APPEND_CUSTOM_STATUS
 from orchestrators.status import UPLOAD_CUSTOM_STATUS
 
 from .blueprint import blueprint
@@ -62,3 +65,23 @@ async def _delete_superseded_quietly(
         await delete_superseded(instance_id, keep, settings=settings)
     except (CustomStatusError, AzureError) as error:
         log.warning("Superseded status blobs of %s not deleted yet: %s", instance_id, error)
+
+
+@blueprint.function_name(name=APPEND_CUSTOM_STATUS)
+@blueprint.activity_trigger(input_name="payload", activity=APPEND_CUSTOM_STATUS)
+async def append_custom_status(payload: dict[str, Any]) -> dict[str, Any]:
+    """Append the rows to the instance's status log; return the log reference to set.
+
+    Input: ``{"instanceId", "log": <the last reference or null>, "rows": [...], "summary",
+    "logId" and "rowsKey" (first append only)}``. A log must lie under the instance's own prefix:
+    a reference carried in an orchestration's input (continue-as-new) could otherwise be made to
+    point at another instance's log."""
+    instance_id = payload["instanceId"]
+    if payload.get("log") is None:
+        ref = new_log(instance_id, payload["logId"], rows_key=payload.get("rowsKey", "rows"))
+    else:
+        ref = LogReference.from_status(payload["log"])
+        if ref is None or not ref.blob.startswith(instance_prefix(instance_id)):
+            raise ValueError(f"not a status log of instance {instance_id!r}")
+    appended = await append_rows(ref, payload["rows"], payload.get("summary"))
+    return appended.to_status()

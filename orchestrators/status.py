@@ -104,7 +104,7 @@ def _state(context: df.DurableOrchestrationContext) -> _Offloads:
     return state
 
 
-def _check_summary(summary: Any) -> None:
+def check_summary(summary: Any) -> None:
     if summary is None:
         return
     size = inline_size(summary)
@@ -135,7 +135,7 @@ def set_custom_status(
         context.set_custom_status(json.loads(inline_text))
         return
 
-    _check_summary(summary)
+    check_summary(summary)
     state = _state(context)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if state.last is not None and state.last.sha256 == digest:

@@ -11,6 +11,11 @@ StatusScript input: ``{"steps": [...]}``, each step one of
 * ``{"wait": "<event name>"}``: wait for that external event (its payload is ignored).
 
 Output: the number of steps run.
+
+``AppendScript`` appends rows to an append-style status (``orchestrators.append_status``) in
+batches and continues as new every ``batchesPerGeneration`` batches, passing the log on in its
+input. Input: ``{"rows": n, "batch": k, "batchesPerGeneration": g}`` (plus ``log``, ``next``
+when continued). Output: the number of rows the log holds.
 """
 
 from collections.abc import Generator
@@ -22,6 +27,7 @@ import azure.functions as func
 from activities import blueprint as activities_blueprint
 from clients import blueprint as clients_blueprint
 from orchestrators import blueprint as orchestrators_blueprint
+from orchestrators.append_status import append_custom_status
 from orchestrators.status import set_custom_status
 from tests.offload_e2e.sized import make_value
 
@@ -40,3 +46,25 @@ def StatusScript(context: df.DurableOrchestrationContext) -> Generator[Any, Any,
         else:
             yield from set_custom_status(context, make_value(step["set"]), step.get("summary"))
     return len(steps)
+
+
+def script_row(n: int) -> dict[str, Any]:
+    return {"item": n, "city": "Zürich", "result": "ok"}
+
+
+@app.orchestration_trigger(context_name="context")
+def AppendScript(context: df.DurableOrchestrationContext) -> Generator[Any, Any, int]:
+    job = context.get_input()
+    total, batch, generation = job["rows"], job["batch"], job["batchesPerGeneration"]
+    log, start = job.get("log"), job.get("next", 0)
+    for _ in range(generation):
+        if start >= total:
+            break
+        rows = [script_row(n) for n in range(start, min(start + batch, total))]
+        start += len(rows)
+        summary = {"done": start, "total": total}
+        log = yield from append_custom_status(context, log, rows, summary, rows_key="items")
+    if start < total:
+        context.continue_as_new({**job, "log": log, "next": start})
+        return 0
+    return start
