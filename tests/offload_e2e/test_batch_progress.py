@@ -1,4 +1,4 @@
-"""BatchProgress under devhost: its status outgrows 16 KB midway, the instance completes, the
+"""BatchProgress under devhost: 2,150 items in two generations appended to one status log, the
 resolved status is the whole table, and purging leaves no blob behind. Also the purge endpoint's
 answers: 409 for a running instance, 404 for an unknown one."""
 
@@ -7,7 +7,8 @@ import json
 import pytest
 
 from activities.process_batch_item import process_item
-from custom_status import StatusReference
+from custom_status.status_log import LogReference
+from orchestrators.batch_progress import CHUNK_SIZE, ITEMS_PER_GENERATION
 from tests.support.http import start_like_the_sdk, wait_until
 
 from .helpers import (
@@ -21,7 +22,7 @@ from .helpers import (
 )
 from .sized import make_value
 
-SIZE = 300
+SIZE = 2_000 + 150  # past one generation (ITEMS_PER_GENERATION): continue-as-new runs
 
 
 async def start_batch(http, base_url, body, instance_id=None):
@@ -36,7 +37,7 @@ async def purge(http, base_url, instance_id):
         return response.status, await response.json(), await response.text()
 
 
-async def test_batch_progress_offloads_midway_completes_and_purges_clean(
+async def test_a_batch_of_2000_appends_its_table_completes_and_purges_clean(
     host, http, blobs, instance_id
 ):
     code, body = await start_batch(http, host.base_url, json.dumps(SIZE), instance_id)
@@ -45,16 +46,19 @@ async def test_batch_progress_offloads_midway_completes_and_purges_clean(
     assert final["runtimeStatus"] == "Completed", final
     assert final["output"] == {"done": SIZE, "total": SIZE, "failed": 0}
 
-    # The status went past the limit midway: the first upload came after 75 of the items.
+    # Generations of ITEMS_PER_GENERATION joined by continue-as-new: the history is the last
+    # generation's alone (its 150 items and 6 appends), never the whole batch.
     history = await builtin_status(http, host.base_url, instance_id, showHistory="true")
     names = [e.get("FunctionName") for e in history["historyEvents"] if "FunctionName" in e]
-    first_upload = names.index("UploadCustomStatus")
-    assert names[:first_upload].count("ProcessBatchItem") == 75
-    assert names.count("UploadCustomStatus") == (SIZE - 75) // 25 + 1  # one per chunk from then
+    last_generation = SIZE - ITEMS_PER_GENERATION
+    assert names.count("ProcessBatchItem") == last_generation
+    assert names.count("AppendCustomStatus") == last_generation // CHUNK_SIZE
+    assert json.loads(history["input"])["resume"]["done"] == ITEMS_PER_GENERATION
 
-    # Built-in: the reference with the small summary. Ours: the complete table.
-    ref = StatusReference.from_status(history["customStatus"])
-    assert ref is not None and ref.summary == {"done": SIZE, "total": SIZE}
+    # Built-in: the log reference with the small summary. Ours: the complete table.
+    log = LogReference.from_status(history["customStatus"])
+    assert log is not None and log.rows == SIZE
+    assert log.summary == {"done": SIZE, "total": SIZE, "state": "completed"}
     code, ours, _ = await our_status(http, host.base_url, instance_id)
     assert code == 200
     assert ours["customStatus"] == {
@@ -64,20 +68,17 @@ async def test_batch_progress_offloads_midway_completes_and_purges_clean(
         "items": [process_item(index) for index in range(SIZE)],
     }
     assert ours["output"] == final["output"]
-
-    # Superseded blobs were cleaned up as it went: the current one and the previous one remain.
-    left = await instance_blobs(blobs, instance_id)
-    assert ref.blob in left and len(left) == 2
+    assert await instance_blobs(blobs, instance_id) == {log.blob}  # one log for the whole batch
 
     code, body, _ = await purge(http, host.base_url, instance_id)
     assert (code, body) == (
         200,
-        {"instanceId": instance_id, "instancesDeleted": 1, "statusBlobsDeleted": 2},
+        {"instanceId": instance_id, "instancesDeleted": 1, "statusBlobsDeleted": 1},
     )
     assert await instance_blobs(blobs, instance_id) == set()
     code, body, text = await our_status(http, host.base_url, instance_id)
     assert code == 404
-    # Dozens of storage requests, and not one of the Azure SDK's per-request INFO lines in the
+    # Many storage requests, and not one of the Azure SDK's per-request INFO lines in the
     # host's console (they are for --verbose): only devhost's own lines.
     assert "Request URL:" not in host.log and "Response status:" not in host.log
     code, body, text = await purge(http, host.base_url, instance_id)
@@ -85,12 +86,12 @@ async def test_batch_progress_offloads_midway_completes_and_purges_clean(
     assert_json_error(body, text, "instance_not_found")
 
 
-@pytest.mark.parametrize("body", ["0", "1001", "-5", "2.5", '"300"', "true", '{"size": 0}', "{}"])
+@pytest.mark.parametrize("body", ["0", "100001", "-5", "2.5", '"300"', "true", '{"size": 0}', "{}"])
 async def test_a_bad_batch_size_is_400(host, http, body):
     code, answer = await start_batch(http, host.base_url, body)
     assert code == 400, answer
     assert answer["error"] == "invalid_input"
-    assert "from 1 to 1000" in answer["message"]
+    assert "from 1 to 100000" in answer["message"]
 
 
 async def test_a_running_instance_is_not_purged(host, http, blobs, container_name, instance_id):

@@ -1,7 +1,8 @@
-"""BatchProgress through the SDK's replay: chunks of items, a status that outgrows 16 KB.
+"""BatchProgress through the SDK's replay: chunks of items appended to an append-style status,
+generations joined by continue-as-new, the input validated.
 
-The table of item results is set inline while it is small, then offloaded (UploadCustomStatus,
-answered here without storage) with the summary ``{"done", "total"}``; the input is validated.
+``AppendCustomStatus`` is answered as the activity would answer it (``after_append``, no storage);
+the real activity runs in tests/offload_e2e.
 """
 
 import json
@@ -9,18 +10,22 @@ import json
 import pytest
 
 from activities.process_batch_item import process_item
-from custom_status import MAX_INLINE_BYTES, from_status, inline_size
+from custom_status import inline_size
+from custom_status.status_log import LogReference
+from orchestrators import batch_progress
+from orchestrators.append_status import APPEND_CUSTOM_STATUS
 from orchestrators.batch_progress import (
     CHUNK_SIZE,
     MAX_BATCH_SIZE,
     PROCESS_BATCH_ITEM,
     parse_batch_size,
-    progress_status,
+    parse_input,
 )
 from orchestrators.inputs import InvalidInput
 from tests.replay import History, run_failing_episode
 
-from .replay_driver import UPLOAD, drive, fake_upload
+from .replay_driver import drive
+from .test_append_status import answer_append
 
 NAME = "BatchProgress"
 
@@ -28,53 +33,57 @@ NAME = "BatchProgress"
 def answer(name, payload):
     if name == PROCESS_BATCH_ITEM:
         return process_item(payload["index"])
-    assert name == UPLOAD
-    return fake_upload(payload)
+    return answer_append(name, payload)
 
 
-def test_a_batch_of_300_reports_every_item_and_offloads_once_the_table_is_large(orchestrator):
+def test_a_batch_of_300_appends_each_chunk_once(orchestrator):
     run = drive(orchestrator(NAME), History(NAME, 300), answer)
 
     assert run.final["output"] == {"done": 300, "total": 300, "failed": 0}
     items = [payload["index"] for payload in run.inputs_of(PROCESS_BATCH_ITEM)]
     assert items == list(range(300))  # each item once, in order
 
-    # What each episode hands the host fits its limit (an episode that schedules an upload
-    # still carries the previous status, which must not have grown meanwhile).
-    assert all(inline_size(state["customStatus"]) <= MAX_INLINE_BYTES for state in run.states)
+    appends = run.inputs_of(APPEND_CUSTOM_STATUS)
+    # An empty table first (clients see "0 of 300" at once), then one append per chunk.
+    assert appends[0]["rows"] == [] and appends[0]["summary"]["done"] == 0
+    assert [len(a["rows"]) for a in appends[1:]] == [CHUNK_SIZE] * (300 // CHUNK_SIZE)
+    assert [row for a in appends for row in a["rows"]] == [process_item(i) for i in range(300)]
+    assert [a["summary"]["done"] for a in appends] == list(range(0, 301, CHUNK_SIZE))
 
-    # Statuses after each chunk: inline while small, then references with the inline summary.
-    uploads = run.inputs_of(UPLOAD)
-    uploaded = [json.loads(payload["json"]) for payload in uploads]
-    assert [status["done"] for status in uploaded] == list(range(75, 301, 25))
-    assert all(inline_size(status) > MAX_INLINE_BYTES for status in uploaded)
-    assert [payload["summary"] for payload in uploads] == [
-        {"done": done, "total": 300} for done in range(75, 301, 25)
+    ref = LogReference.from_status(run.final["customStatus"])
+    assert (ref.rows, ref.rows_key) == (300, "items")
+    assert ref.summary == {"done": 300, "total": 300, "state": "completed"}
+    # The host never holds the table: the status stays a few hundred bytes.
+    assert all(inline_size(state.get("customStatus")) < 1_000 for state in run.states)
+
+
+def test_a_generation_ends_in_continue_as_new_carrying_the_log(orchestrator, monkeypatch):
+    # A short generation (the real one is ITEMS_PER_GENERATION): the same code path, and the
+    # driver's replay of 80 chunks per episode would take half a minute.
+    monkeypatch.setattr(batch_progress, "ITEMS_PER_GENERATION", 100)
+    generation = 100
+    total = generation + 50
+    run = drive(orchestrator(NAME), History(NAME, total), answer)
+    # The first generation processed its share and continued as new with the log.
+    (continued,) = [
+        action
+        for group in run.final["actions"]
+        for action in group
+        if action.get("actionType") == 4  # ContinueAsNew
     ]
-    # The table passes 16 KB between 50 and 75 items: 50 items still fit inline.
-    assert inline_size(progress_status([process_item(i) for i in range(50)], 300)) <= (
-        MAX_INLINE_BYTES
-    )
+    resumed = json.loads(continued["input"])
+    size, done, failed, log = parse_input(resumed)
+    assert (size, done, failed) == (total, generation, 0)
+    assert LogReference.from_status(log).rows == generation
 
-    final = uploaded[-1]
-    assert final["state"] == "completed"
-    assert final["items"] == [process_item(i) for i in range(300)]
-    ref = from_status(run.final["customStatus"])
-    assert ref.summary == {"done": 300, "total": 300}
-    # Each upload names the blob of the one before, which the activity keeps.
-    previous = [payload["previousBlob"] for payload in uploads]
-    blobs = [from_status(fake_upload(payload)).blob for payload in uploads]
-    assert previous == [None, *blobs[:-1]]
-
-
-def test_the_first_statuses_are_inline_tables(orchestrator):
-    run = drive(orchestrator(NAME), History(NAME, 50), answer)
-    first, after_one_chunk = run.states[0], run.states[1]
-    assert first["customStatus"] == {"done": 0, "total": 50, "state": "running", "items": []}
-    assert after_one_chunk["customStatus"]["done"] == CHUNK_SIZE
-    assert after_one_chunk["customStatus"]["items"][0] == process_item(0)
-    assert run.inputs_of(UPLOAD) == []  # 50 items fit in 16 KB
-    assert run.final["customStatus"]["state"] == "completed"
+    # The next generation picks up there: 50 more items, appended to the same log.
+    second = drive(orchestrator(NAME), History(NAME, resumed), answer)
+    indexes = [p["index"] for p in second.inputs_of(PROCESS_BATCH_ITEM)]
+    assert indexes == list(range(generation, total))
+    assert second.inputs_of(APPEND_CUSTOM_STATUS)[0]["log"] == log  # no new empty table
+    final = LogReference.from_status(second.final["customStatus"])
+    assert (final.blob, final.rows) == (LogReference.from_status(log).blob, total)
+    assert second.final["output"] == {"done": total, "total": total, "failed": 0}
 
 
 @pytest.mark.parametrize("value", [1, 250, MAX_BATCH_SIZE, {"size": 7}])
@@ -88,12 +97,28 @@ def test_valid_sizes(value):
     ids=repr,
 )
 def test_invalid_sizes_are_refused_with_the_allowed_range(value):
-    with pytest.raises(InvalidInput, match="from 1 to 1000"):
+    with pytest.raises(InvalidInput, match="from 1 to 100000"):
         parse_batch_size(value)
 
 
+@pytest.mark.parametrize(
+    "resume",
+    [
+        {"done": 10, "failed": 0},
+        {"done": 11, "failed": 0, "log": {}},  # past the size
+        {"done": 5, "failed": 6, "log": {}},
+        {"done": "5", "failed": 0, "log": {}},
+        {"done": 5, "failed": 0, "log": None},
+    ],
+    ids=repr,
+)
+def test_a_malformed_resume_is_refused(resume):
+    with pytest.raises(InvalidInput, match="resume"):
+        parse_input({"size": 10, "resume": resume})
+
+
 def test_a_bad_input_fails_the_instance(orchestrator):
-    error, _ = run_failing_episode(orchestrator(NAME), History(NAME, 5000))
+    error, _ = run_failing_episode(orchestrator(NAME), History(NAME, MAX_BATCH_SIZE + 1))
     assert "BatchProgress input must be the batch size" in error
 
 
