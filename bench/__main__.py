@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
-from bench import polling, scaling, startup, throughput, wake
+from bench import batch_progress, polling, scaling, startup, throughput, wake
 from bench.common import Result, format_table, quiet_logs
 
 
@@ -51,6 +51,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
             "startup": lambda: as_list(startup.measure(instances=50, launches=1)),
             "large_status": lambda: as_list(large_status(quick=True)),
             "polling": lambda: as_list(polling.measure(quick=True)),
+            "batch": lambda: as_list(batch_progress.measure(small=50, large=200, rounds=1)),
         }
     return {
         "throughput": lambda: as_list(throughput.measure(instances=1000)),
@@ -59,6 +60,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
         "startup": lambda: as_list(startup.measure(instances=10_000, launches=5)),
         "large_status": lambda: as_list(large_status(quick=False)),
         "polling": lambda: as_list(polling.measure(quick=False)),
+        "batch": lambda: as_list(batch_progress.measure(small=500, large=10_000, rounds=3)),
     }
 
 

@@ -40,8 +40,11 @@ MAX_BATCH_SIZE = 100_000
 """4,000 appends of 25 rows: well inside an append blob's 50,000 appends (~32 MB in all)."""
 CHUNK_SIZE = 25
 """Items processed in parallel between two status updates (one append each)."""
-ITEMS_PER_GENERATION = 2_000
-"""Items per generation before continuing as new: 80 chunks, a history of ~300 events."""
+ITEMS_PER_GENERATION = 500
+"""Items per generation before continuing as new: 20 chunks, a history of ~1,100 events. Each
+episode replays its generation's history, so a generation's cost grows with the square of its
+length: with 2,000-item generations a 10,000-item batch cost 3.6x per item what a 500-item one
+did (bench/batch_progress.py, one run); shorter generations keep the cost per item flat."""
 ROWS_KEY = "items"
 
 

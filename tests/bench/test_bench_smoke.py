@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench import polling, scaling, startup, throughput, wake
+from bench import batch_progress, polling, scaling, startup, throughput, wake
 from bench.__main__ import large_status, main
 from bench.common import Result, format_table, percentile
 
@@ -85,6 +85,12 @@ async def test_polling() -> None:
     assert [r.name for r in results] == ["6 polling: offloaded", "6 polling: 304"]
     assert_shape(results[0], "inline_8kb_poll_ms", "offloaded_1mb_poll_ms", "not_modified_poll_ms")
     assert results[1].ratio is not None and results[1].ratio > 0
+
+
+async def test_batch_progress() -> None:
+    results = await batch_progress.measure(small=25, large=50, rounds=1)
+    assert [r.name for r in results] == ["7 batch: scaling", "7 batch: status overhead"]
+    assert_shape(results[0], "ms_per_item_small", "ms_per_item_large", "ms_per_item_no_status")
 
 
 def test_percentile_is_nearest_rank() -> None:

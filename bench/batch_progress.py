@@ -1,0 +1,163 @@
+"""BatchProgress at scale: cost per item as the batch grows, and what the status costs.
+
+Two rows, each from one run of ``python -m devhost`` with its own Azurite (as bench/large_status):
+
+- **scaling**: BatchProgress's milliseconds per item at ``large`` items ÷ at ``small`` items
+  (goal <= 1.5). Before the append-style status, 1,000 items cost 4.8x per item what 125 did:
+  every chunk re-uploaded the whole table and every replay re-serialised it.
+- **overhead**: BatchProgress ÷ ``BatchNoStatus``, the same orchestration (chunks of 25, the same
+  activity, continue-as-new every 500 items) setting no status at all, at ``large`` items
+  (goal <= 1.3): what keeping a 100,000-row table in the status costs on top of the work.
+
+Each sample starts the instance through the built-in API with ``timeout`` (devhost answers on the
+commit that completes it, no polling), so it times the whole run including every generation.
+Run it alone with ``python -m bench.batch_progress [--quick]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+from bench.common import Result
+from bench.large_status import _Azurite, _Devhost
+
+SCALING_GOAL = 1.5
+OVERHEAD_GOAL = 1.3
+
+APP = textwrap.dedent(
+    '''
+    """The real app plus BatchNoStatus (written by bench/batch_progress.py)."""
+
+    import azure.durable_functions as df
+    import azure.functions as func
+
+    from activities import blueprint as activities_blueprint
+    from clients import blueprint as clients_blueprint
+    from orchestrators import batch_progress as bp
+    from orchestrators import blueprint as orchestrators_blueprint
+
+    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    app.register_functions(orchestrators_blueprint)
+    app.register_functions(activities_blueprint)
+    app.register_functions(clients_blueprint)
+
+
+    @app.orchestration_trigger(context_name="context")
+    def BatchNoStatus(context: df.DurableOrchestrationContext):
+        """BatchProgress's loop and generations without any custom status."""
+        job = context.get_input()
+        total, done = job["size"], job.get("done", 0)
+        end = min(done + bp.ITEMS_PER_GENERATION, total)
+        while done < end:
+            chunk = range(done, min(done + bp.CHUNK_SIZE, end))
+            rows = yield context.task_all(
+                [context.call_activity(bp.PROCESS_BATCH_ITEM, {"index": i}) for i in chunk]
+            )
+            done += len(rows)
+        if done < total:
+            context.continue_as_new({"size": total, "done": done})
+        return done
+    '''
+)
+
+
+async def _run(http: aiohttp.ClientSession, base_url: str, name: str, size: int) -> float:
+    """Seconds from the start request until the instance (all generations) has completed."""
+    instance_id = f"{name}-{size}-{uuid.uuid4().hex[:8]}"
+    url = f"{base_url}/runtime/webhooks/durabletask/orchestrators/{name}/{instance_id}"
+    started = time.perf_counter()
+    async with http.post(
+        url, params={"timeout": "3600", "pollingInterval": "1"}, json=json.dumps({"size": size})
+    ) as response:
+        body = await response.text()
+    if response.status == 200:
+        return time.perf_counter() - started
+    # continue-as-new ends the first generation's wait early: wait for the last one.
+    status_url = f"{base_url}/runtime/webhooks/durabletask/instances/{instance_id}"
+    while True:
+        async with http.get(status_url) as response:
+            status = await response.json()
+        if status["runtimeStatus"] == "Completed":
+            return time.perf_counter() - started
+        if status["runtimeStatus"] not in ("Running", "Pending", "ContinuedAsNew"):
+            raise RuntimeError(f"{name} ended {status['runtimeStatus']}: {body[:300]}")
+        await asyncio.sleep(0.05)
+
+
+async def measure(small: int = 500, large: int = 10_000, rounds: int = 3) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        tmp_dir = Path(tmp)
+        app_dir = tmp_dir / "app"
+        app_dir.mkdir()
+        (app_dir / "function_app.py").write_text(APP, "utf-8")
+        (app_dir / "host.json").write_text(
+            '{"version": "2.0", "extensions": {"http": {"routePrefix": "api"}}}', "utf-8"
+        )
+        (tmp_dir / "azurite").mkdir()
+        azurite = _Azurite(tmp_dir / "azurite")
+        try:
+            host = _Devhost(app_dir, tmp_dir / "state.sqlite", azurite.connection_string)
+            try:
+                async with aiohttp.ClientSession() as http:
+                    await _run(http, host.base_url, "BatchProgress", 50)  # warm up
+                    samples: dict[str, list[float]] = {"small": [], "large": [], "bare": []}
+                    for _ in range(rounds):  # interleaved: drift affects all three alike
+                        samples["small"].append(
+                            await _run(http, host.base_url, "BatchProgress", small) / small
+                        )
+                        samples["large"].append(
+                            await _run(http, host.base_url, "BatchProgress", large) / large
+                        )
+                        samples["bare"].append(
+                            await _run(http, host.base_url, "BatchNoStatus", large) / large
+                        )
+            finally:
+                host.stop()
+        finally:
+            azurite.stop()
+    ms = {kind: statistics.median(values) * 1000 for kind, values in samples.items()}
+    scaling = ms["large"] / ms["small"]
+    overhead = ms["large"] / ms["bare"]
+    numbers = {
+        "small_items": float(small),
+        "large_items": float(large),
+        "ms_per_item_small": ms["small"],
+        "ms_per_item_large": ms["large"],
+        "ms_per_item_no_status": ms["bare"],
+        "rounds": float(rounds),
+    }
+    return [
+        Result(
+            "7 batch: scaling",
+            scaling,
+            f"BatchProgress ms/item at {large:,} items ÷ at {small:,}",
+            f"<= {SCALING_GOAL:g}",
+            scaling <= SCALING_GOAL,
+            numbers,
+        ),
+        Result(
+            "7 batch: status overhead",
+            overhead,
+            f"BatchProgress ÷ the same work setting no status, at {large:,} items",
+            f"<= {OVERHEAD_GOAL:g}",
+            overhead <= OVERHEAD_GOAL,
+            {},
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    results = asyncio.run(measure(50, 200, 1) if quick else measure())
+    for result in results:
+        print(f"{result.name}: {result.ratio:.2f} (goal {result.goal}) {result.numbers}")
