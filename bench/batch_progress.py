@@ -20,16 +20,14 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import textwrap
 import time
 import uuid
-from pathlib import Path
 
 import aiohttp
 
 from bench.common import Result
-from bench.large_status import _Azurite, _Devhost
+from bench.large_status import app_under_devhost
 
 SCALING_GOAL = 1.5
 OVERHEAD_GOAL = 1.3
@@ -95,36 +93,17 @@ async def _run(http: aiohttp.ClientSession, base_url: str, name: str, size: int)
 
 
 async def measure(small: int = 500, large: int = 10_000, rounds: int = 3) -> list[Result]:
-    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
-        tmp_dir = Path(tmp)
-        app_dir = tmp_dir / "app"
-        app_dir.mkdir()
-        (app_dir / "function_app.py").write_text(APP, "utf-8")
-        (app_dir / "host.json").write_text(
-            '{"version": "2.0", "extensions": {"http": {"routePrefix": "api"}}}', "utf-8"
-        )
-        (tmp_dir / "azurite").mkdir()
-        azurite = _Azurite(tmp_dir / "azurite")
-        try:
-            host = _Devhost(app_dir, tmp_dir / "state.sqlite", azurite.connection_string)
-            try:
-                async with aiohttp.ClientSession() as http:
-                    await _run(http, host.base_url, "BatchProgress", 50)  # warm up
-                    samples: dict[str, list[float]] = {"small": [], "large": [], "bare": []}
-                    for _ in range(rounds):  # interleaved: drift affects all three alike
-                        samples["small"].append(
-                            await _run(http, host.base_url, "BatchProgress", small) / small
-                        )
-                        samples["large"].append(
-                            await _run(http, host.base_url, "BatchProgress", large) / large
-                        )
-                        samples["bare"].append(
-                            await _run(http, host.base_url, "BatchNoStatus", large) / large
-                        )
-            finally:
-                host.stop()
-        finally:
-            azurite.stop()
+    samples: dict[str, list[float]] = {"small": [], "large": [], "bare": []}
+    with app_under_devhost(APP, "bench-batch-") as (host, _):
+        async with aiohttp.ClientSession() as http:
+            await _run(http, host.base_url, "BatchProgress", 50)  # warm up
+            for _ in range(rounds):  # interleaved: drift affects all three alike
+                for kind, name, size in (
+                    ("small", "BatchProgress", small),
+                    ("large", "BatchProgress", large),
+                    ("bare", "BatchNoStatus", large),
+                ):
+                    samples[kind].append(await _run(http, host.base_url, name, size) / size)
     ms = {kind: statistics.median(values) * 1000 for kind, values in samples.items()}
     scaling = ms["large"] / ms["small"]
     overhead = ms["large"] / ms["bare"]

@@ -18,6 +18,7 @@ benchmark orchestrator below, so the deployed app carries no benchmark code. Run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -29,7 +30,7 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,30 @@ class _Devhost:
                 self.process.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def app_under_devhost(app_source: str, prefix: str) -> Iterator[tuple[_Devhost, _Azurite]]:
+    """A temporary app (``function_app.py`` = ``app_source``) served by ``python -m devhost``
+    with an Azurite of its own; both stopped, and their files removed, on exit."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        tmp_dir = Path(tmp)
+        app_dir = tmp_dir / "app"
+        app_dir.mkdir()
+        (app_dir / "function_app.py").write_text(app_source, "utf-8")
+        (app_dir / "host.json").write_text(
+            '{"version": "2.0", "extensions": {"http": {"routePrefix": "api"}}}', "utf-8"
+        )
+        (tmp_dir / "azurite").mkdir()
+        azurite = _Azurite(tmp_dir / "azurite")
+        try:
+            host = _Devhost(app_dir, tmp_dir / "state.sqlite", azurite.connection_string)
+            try:
+                yield host, azurite
+            finally:
+                host.stop()
+        finally:
+            azurite.stop()
+
+
 async def _set_and_read(
     http: aiohttp.ClientSession, base_url: str, n_bytes: int
 ) -> tuple[str, float, float, Any]:
@@ -219,28 +244,12 @@ def _check(value: Any, n_bytes: int) -> None:
 async def measure(quick: bool) -> dict[str, float]:
     """Median set and read times (ms) of each size, and ``ratio`` (offloaded / inline totals)."""
     rounds, warmup = (5, 2) if quick else (40, 5)
-    with tempfile.TemporaryDirectory(prefix="bench-large-status-") as tmp:
-        tmp_dir = Path(tmp)
-        app_dir = tmp_dir / "app"
-        app_dir.mkdir()
-        (app_dir / "function_app.py").write_text(APP, "utf-8")
-        (app_dir / "host.json").write_text(
-            '{"version": "2.0", "extensions": {"http": {"routePrefix": "api"}}}', "utf-8"
-        )
-        (tmp_dir / "azurite").mkdir()
-        azurite = _Azurite(tmp_dir / "azurite")
-        try:
-            host = _Devhost(app_dir, tmp_dir / "state.sqlite", azurite.connection_string)
-            try:
-                results = await _measure(host, rounds, warmup)
-                results.update(await _storage_floor(azurite.connection_string, rounds))
-                inline = results["inline_8kb_total_ms"]
-                results["storage_floor_ratio"] = (inline + results["storage_put_get_ms"]) / inline
-                return results
-            finally:
-                host.stop()
-        finally:
-            azurite.stop()
+    with app_under_devhost(APP, "bench-large-status-") as (host, azurite):
+        results = await _measure(host, rounds, warmup)
+        results.update(await _storage_floor(azurite.connection_string, rounds))
+        inline = results["inline_8kb_total_ms"]
+        results["storage_floor_ratio"] = (inline + results["storage_put_get_ms"]) / inline
+        return results
 
 
 _DURATION = re.compile(

@@ -26,15 +26,13 @@ import json
 import socket
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import aiohttp
 
 from bench.common import Result
-from bench.large_status import APP, ORCHESTRATOR, _Azurite, _Devhost
+from bench.large_status import APP, ORCHESTRATOR, app_under_devhost
 
 INLINE_BYTES = 8 * 1024
 OFFLOADED_BYTES = 1024 * 1024
@@ -148,24 +146,8 @@ async def _measure(base_url: str, rounds: int, warmup: int) -> dict[str, float]:
 
 async def measure(quick: bool) -> list[Result]:
     rounds, warmup = (5, 2) if quick else (200, 20)
-    with tempfile.TemporaryDirectory(prefix="bench-polling-") as tmp:
-        tmp_dir = Path(tmp)
-        app_dir = tmp_dir / "app"
-        app_dir.mkdir()
-        (app_dir / "function_app.py").write_text(APP, "utf-8")
-        (app_dir / "host.json").write_text(
-            '{"version": "2.0", "extensions": {"http": {"routePrefix": "api"}}}', "utf-8"
-        )
-        (tmp_dir / "azurite").mkdir()
-        azurite = _Azurite(tmp_dir / "azurite")
-        try:
-            host = _Devhost(app_dir, tmp_dir / "state.sqlite", azurite.connection_string)
-            try:
-                numbers = await _measure(host.base_url, rounds, warmup)
-            finally:
-                host.stop()
-        finally:
-            azurite.stop()
+    with app_under_devhost(APP, "bench-polling-") as (host, _):
+        numbers = await _measure(host.base_url, rounds, warmup)
     inline = numbers["inline_8kb_poll_ms"]
     offloaded = numbers["offloaded_1mb_poll_ms"] / inline
     not_modified = numbers["not_modified_poll_ms"] / inline

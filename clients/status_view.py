@@ -25,8 +25,9 @@ import json
 import logging
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import azure.durable_functions as df
 from azure.core.exceptions import AzureError
@@ -65,6 +66,8 @@ INVALID_STATUS_REFERENCE = "invalid_status_reference"
 STORAGE_UNAVAILABLE = "storage_unavailable"
 STORAGE_ERROR = "storage_error"
 STORAGE_NOT_CONFIGURED = "storage_not_configured"
+
+_Ref = TypeVar("_Ref", StatusReference, LogReference)
 
 BlobCache = dict[str, Any]
 """Resolved values by blob SHA-256, for callers that read the same reference repeatedly."""
@@ -131,29 +134,26 @@ def has_ended(status: DurableOrchestrationStatus) -> bool:
 
 def status_reference(status: DurableOrchestrationStatus) -> StatusReference | None:
     """The reference of an offloaded custom status, None for an inline one; 502 if malformed."""
-    try:
-        return StatusReference.from_status(status.custom_status)
-    except InvalidStatusReference as error:
-        log.warning("Instance %s has a malformed status reference: %s", status.instance_id, error)
-        raise ApiError(
-            502,
-            INVALID_STATUS_REFERENCE,
-            f"The custom status of instance {status.instance_id!r} is a malformed reference to "
-            f"an offloaded status: {error}.",
-        ) from None
+    return _parse_reference(status, StatusReference.from_status, "an offloaded status")
 
 
 def log_reference(status: DurableOrchestrationStatus) -> LogReference | None:
     """The append-log reference of a status (``custom_status.status_log``); 502 if malformed."""
+    return _parse_reference(status, LogReference.from_status, "an append-style status")
+
+
+def _parse_reference(
+    status: DurableOrchestrationStatus, parse: Callable[[Any], _Ref | None], what: str
+) -> _Ref | None:
     try:
-        return LogReference.from_status(status.custom_status)
+        return parse(status.custom_status)
     except InvalidStatusReference as error:
-        log.warning("Instance %s has a malformed log reference: %s", status.instance_id, error)
+        log.warning("Instance %s has a malformed reference: %s", status.instance_id, error)
         raise ApiError(
             502,
             INVALID_STATUS_REFERENCE,
             f"The custom status of instance {status.instance_id!r} is a malformed reference to "
-            f"an append-style status: {error}.",
+            f"{what}: {error}.",
         ) from None
 
 

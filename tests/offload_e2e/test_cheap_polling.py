@@ -8,11 +8,9 @@ In-process with a stand-in durable client and real Azurite, then once through de
 
 import json
 
-import azure.durable_functions as df
 import azure.functions as func
 import pytest
 
-from clients import blueprint as clients_blueprint
 from clients.status_view import RESOLVED_DATA, ContentCache
 from custom_status import serialize
 from custom_status.blobs import upload_status
@@ -22,15 +20,6 @@ from .helpers import run_script, set_step
 from .sized import make_value
 
 BIG = {"kind": "rows", "bytes": 40_000}
-
-
-@pytest.fixture(scope="module")
-def get_instance_status():
-    """The app's ``GetInstanceStatus``, below the SDK's client middleware (takes a client)."""
-    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    app.register_functions(clients_blueprint)
-    functions = {f.get_function_name(): f for f in app.get_functions()}
-    return functions["GetInstanceStatus"].get_user_function().client_function
 
 
 def get_request(instance_id: str, if_none_match: str | None = None, **params: str):

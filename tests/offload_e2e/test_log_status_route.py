@@ -7,23 +7,12 @@ that changes with each append, a log read once per content, and a tampered log a
 import json
 import uuid
 
-import azure.durable_functions as df
 import azure.functions as func
-import pytest
 
-from clients import blueprint as clients_blueprint
 from custom_status.status_log import append_rows, new_log, resolved_log_json
 from tests.unit.fakes import FakeDurableClient, status_json
 
 from .helpers import assert_json_error
-
-
-@pytest.fixture(scope="module")
-def get_instance_status():
-    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    app.register_functions(clients_blueprint)
-    functions = {f.get_function_name(): f for f in app.get_functions()}
-    return functions["GetInstanceStatus"].get_user_function().client_function
 
 
 def get_request(instance_id: str, **headers: str) -> func.HttpRequest:
