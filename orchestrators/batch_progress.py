@@ -11,8 +11,9 @@ the custom status, as ``/api/status`` resolves it, is the whole table so far::
 Each row is about 320 UTF-16 bytes, so the table passes the host's 16,384-byte limit after about
 50 items and reaches ~32 MB at 100,000. It is an append-style status (``append_status.py``): each
 chunk's 25 rows are appended to the instance's log blob, and the host holds only the log reference
-with the summary ``{"done", "total", "state"}``. The history carries each row once, never the
-table, so a chunk costs the same at item 99,975 as at item 25.
+with the summary ``{"done", "total", "state"}``. A row enters the history twice (its activity's
+result, then the append's input), the table never, so a chunk costs the same at item 99,975 as
+at item 25.
 
 The history is kept bounded too: every ``ITEMS_PER_GENERATION`` items the orchestrator continues
 as new, passing on ``{"size", "resume": {"done", "failed", "log"}}``. (Continue-as-new rather than
