@@ -106,7 +106,7 @@ async def get_instance_status(
         return func.HttpResponse(status_code=304, headers=headers)
     raw_members: dict[str, bytes] = {}
     if resolve:
-        status = await resolve_read_status(client, status, show_input=show_input, text_only=True)
+        status = await resolve_read_status(client, status, show_input=show_input, raw=True)
         if status is None:
             raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
         offloaded = await resolve_custom_status_data(status)

@@ -221,52 +221,57 @@ async def resolve_custom_status(
     """
     if status in _resolved:
         return _resolved[status]
-    ref = status_reference(status)
-    if ref is None and log_reference(status) is not None:
-        data = await resolve_custom_status_data(status)
-        assert data is not None
-        value = json.loads(data)
-    elif ref is None:
+    offloaded = _offloaded(status)
+    # Only a whole status's value is named by its content key; a log's value also holds the
+    # summary, which its chain hash does not cover.
+    cache_key = offloaded[1] if offloaded and isinstance(offloaded[0], StatusReference) else None
+    if offloaded is None:
         value = unwrap(status.custom_status)
-    elif cache is not None and ref.sha256 in cache:
-        value = cache[ref.sha256]
+    elif cache is not None and cache_key in cache:
+        value = cache[cache_key]
     else:
-        data = await resolve_custom_status_data(status)
+        data = await _offloaded_data(status, *offloaded)
         try:
             value = json.loads(data)
         except ValueError as error:
-            raise _corrupt(status.instance_id, ref, f"not JSON: {error}") from None
-        if cache is not None:
-            cache[ref.sha256] = value
+            raise _corrupt(status.instance_id, offloaded[0], f"not JSON: {error}") from None
+        if cache is not None and cache_key is not None:
+            cache[cache_key] = value
     _resolved[status] = value
     return value
+
+
+def _offloaded(
+    status: DurableOrchestrationStatus,
+) -> tuple[StatusReference | LogReference, str] | None:
+    """The status's reference and the key naming its content (a blob's SHA-256, or a log's last
+    chain hash), or None for an inline status; 502 if a reference is malformed."""
+    ref = status_reference(status)
+    if ref is not None:
+        return ref, ref.sha256
+    log_ref = log_reference(status)
+    return (log_ref, "log:" + log_ref.chain) if log_ref is not None else None
 
 
 async def resolve_custom_status_data(status: DurableOrchestrationStatus) -> bytes | None:
     """An offloaded custom status's UTF-8 JSON (None if it is not offloaded), from the process
     cache or downloaded and checked (raises ``ApiError`` as ``resolve_custom_status``)."""
+    offloaded = _offloaded(status)
+    return None if offloaded is None else await _offloaded_data(status, *offloaded)
+
+
+async def _offloaded_data(
+    status: DurableOrchestrationStatus, ref: StatusReference | LogReference, content_key: str
+) -> bytes:
     if status in _resolved_data:
         return _resolved_data[status]
-    ref = status_reference(status)
-    if ref is not None:
-        data = await _cached_download(status.instance_id, ref, ref.sha256)
-    elif (log_ref := log_reference(status)) is not None:
-        # The rows are named by the chain's last hash as a blob is by its SHA-256.
-        rows = await _cached_download(status.instance_id, log_ref, "log:" + log_ref.chain)
-        data = resolved_log_json(log_ref, rows)
-    else:
-        return None
-    _resolved_data[status] = data
-    return data
-
-
-async def _cached_download(
-    instance_id: str | None, ref: StatusReference | LogReference, content_key: str
-) -> bytes:
     data = RESOLVED_DATA.get(content_key)
     if data is None:
-        data = await _download(instance_id, ref)
+        data = await _download(status.instance_id, ref)
         RESOLVED_DATA.put(content_key, data)
+    if isinstance(ref, LogReference):
+        data = resolved_log_json(ref, data)  # the summary around the rows
+    _resolved_data[status] = data
     return data
 
 
@@ -295,17 +300,17 @@ async def resolve_read_status(
     *,
     show_input: bool = True,
     cache: BlobCache | None = None,
-    text_only: bool = False,
+    raw: bool = False,
 ) -> DurableOrchestrationStatus | None:
     """Resolve a status already read with ``client.get_status`` (see ``read_resolved_status``).
 
     The caller has looked at the unresolved status first (for an ETag, say); a missing blob
-    still earns the one fresh read. None if the instance was purged meanwhile. ``text_only``
-    fetches the offloaded JSON (``resolve_custom_status_data``) without parsing it."""
+    still earns the one fresh read. None if the instance was purged meanwhile. ``raw`` fetches
+    the offloaded JSON (``resolve_custom_status_data``) without parsing it."""
     instance_id = status.instance_id
 
     async def resolve(status: DurableOrchestrationStatus) -> None:
-        if text_only:
+        if raw:
             await resolve_custom_status_data(status)
         else:
             await resolve_custom_status(status, cache=cache)
