@@ -28,6 +28,7 @@ from devhost.errors import (
     InstanceExists,
     InstanceNotFound,
     InvalidInstanceId,
+    NotFailed,
     UnknownOrchestrator,
 )
 from devhost.request_values import (
@@ -70,6 +71,7 @@ ERROR_ANSWERS: tuple[tuple[type[DevhostError], int, str | None, str | None], ...
         SOMETHING_WENT_WRONG,
         "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
     ),
+    (NotFailed, 500, SOMETHING_WENT_WRONG, "System.InvalidOperationException"),
     (InstanceNotFound, 404, None, None),
     (InstanceEnded, 410, None, None),
 )
@@ -394,23 +396,14 @@ class DurableApi:
     async def rewind(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         """``HandleRewindInstanceRequestAsync``: bare 404 unknown; bare 410 Completed, Terminated
         or Canceled; for an instance that has not ended ``RewindAsync`` throws and the extension
-        answers 500. A Failed one would be rewound: devhost cannot (501, documented)."""
+        answers 500; a Failed one is rewound (202, no body)."""
         status = await self._status(instance_id, show_input=False)
         if status is None:
             return not_found()
-        runtime = status.get("runtimeStatus")
-        if runtime in ("Completed", "Terminated", "Canceled"):
+        if status.get("runtimeStatus") in ("Completed", "Terminated", "Canceled"):
             return web.Response(status=410)
-        if runtime != "Failed":
-            return error_response(
-                500,
-                "Something went wrong while processing your request",
-                "The rewind operation is only supported on failed orchestration instances.",
-                "System.InvalidOperationException",
-            )
-        return error_response(
-            501, "Rewind is not supported by devhost.", exception_type="NotSupported"
-        )
+        await self.engine.rewind(instance_id, QueryValues(request).get("reason"))
+        return web.Response(status=202)
 
     async def restart(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         """``RestartAsync``: start the same orchestrator with the original input."""

@@ -17,16 +17,30 @@ from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock
-from devhost.dispatcher import Dispatcher, EngineStats
+from devhost.dispatcher import Dispatcher, Effects, EngineStats
 from devhost.episode import compact, missing_function_message
-from devhost.errors import InstanceEnded, InstanceExists, InstanceNotFound, UnknownOrchestrator
-from devhost.history import EventType, encode, format_timestamp, make_event, public_history
+from devhost.errors import (
+    InstanceEnded,
+    InstanceExists,
+    InstanceNotFound,
+    NotFailed,
+    UnknownOrchestrator,
+)
+from devhost.history import (
+    EventType,
+    encode,
+    format_timestamp,
+    make_event,
+    parse_timestamp,
+    public_history,
+)
 from devhost.instances import new_instance, started_event
 from devhost.json_text import InvalidJson, check_json_text
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
 from devhost.orchestrator_runner import LogInvocation
 from devhost.records import InstanceRow
+from devhost.rewind import rewind_history
 from devhost.status import PURGEABLE, RuntimeStatus, status_body, validate_instance_id
 from devhost.store import Store
 
@@ -175,6 +189,67 @@ class Engine:
 
     async def resume(self, instance_id: str, reason: str | None) -> None:
         self._set_suspended(instance_id, False, reason)
+
+    async def rewind(self, instance_id: str, reason: str | None) -> None:
+        """Rewind a Failed instance as DurableTask.AzureStorage does (``devhost/rewind.py``):
+        failures cleared from its history and its failed sub-orchestrations', each back to
+        Pending, and the deepest failed instance of each branch woken by a GenericEvent."""
+        store, dispatcher = self._running
+        instance = self._require(instance_id)
+        if instance.runtime_status != RuntimeStatus.FAILED:
+            raise NotFailed(
+                "The rewind operation is only supported on failed orchestration instances."
+            )
+        effects = Effects(instance_id)
+        with store.transaction():
+            self._rewind_tree(instance, dispatcher.now(), reason, effects)
+        for rewound in effects.ready:
+            dispatcher.runner.forget(rewound)
+            dispatcher.notify(rewound)
+        dispatcher.after_commit(effects)
+
+    def _rewind_tree(
+        self, instance: InstanceRow, now: str, reason: str | None, effects: Effects
+    ) -> None:
+        store, _ = self._running
+        instance_id = instance.instance_id
+        rewound = rewind_history(store.load_history(instance_id))
+        store.replace_history(instance_id, [encode(e, played=True) for e in rewound.events])
+        rewound.state.problems = instance.state.problems
+        instance.state = rewound.state
+        instance.runtime_status = RuntimeStatus.PENDING
+        instance.last_updated_time = now
+        store.put_instance(instance)
+        effects.ready.append(instance_id)
+        for seq, fire_text in rewound.timers:
+            fire_at = format_timestamp(parse_timestamp(fire_text))  # fixed width: it sorts
+            if fire_at <= now:
+                log.warning(
+                    "Instance %s: timer %d was due at %s while the instance was Failed; on Azure "
+                    "its TimerFired was discarded, so the rewound instance waits for it forever.",
+                    instance_id,
+                    seq,
+                    fire_at,
+                )
+                continue
+            fired = make_event(EventType.TIMER_FIRED, fire_at, TimerId=seq, FireAt=fire_at)
+            store.add_message(instance_id, fired, instance.execution_id, fire_at)
+            effects.timers.append((parse_timestamp(fire_at), instance_id))
+        if rewound.activities:
+            log.warning(
+                "Instance %s: %s had not completed when the instance failed; on Azure a result "
+                "that arrived while it was Failed was discarded, so the rewound instance waits "
+                "for it forever (devhost does the same).",
+                instance_id,
+                ", ".join(rewound.activities),
+            )
+        children = [store.get_instance(child_id) for child_id in rewound.children]
+        failed = [c for c in children if c is not None and c.runtime_status == RuntimeStatus.FAILED]
+        for child in failed:
+            self._rewind_tree(child, now, reason, effects)
+        if not failed:
+            wake = make_event(EventType.GENERIC_EVENT, now, Data=reason)
+            store.add_message(instance_id, wake, instance.execution_id)
 
     async def purge(self, instance_id: str) -> int:
         """Delete an instance and its history: 1, or 0 when there is none.

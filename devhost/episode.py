@@ -24,7 +24,13 @@ from typing import Any
 
 from devhost.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves, top_level
 from devhost.errors import InvalidInstanceId
-from devhost.history import EventType, format_timestamp, make_event, parse_timestamp
+from devhost.history import (
+    COMPLETION_KEYS,
+    EventType,
+    format_timestamp,
+    make_event,
+    parse_timestamp,
+)
 from devhost.outcome import (
     Ending,
     EpisodeContext,
@@ -35,18 +41,12 @@ from devhost.outcome import (
     Outcome,
     Restart,
 )
-from devhost.records import InboxRow, OrchestrationState, PendingTask, RetryState
+from devhost.records import InboxRow, OrchestrationState, PendingTask, RetryState, TaskKind
+from devhost.rewind import replay_mismatch
 from devhost.status import RuntimeStatus, validate_instance_id
 
 MAX_CUSTOM_STATUS_BYTES = 16_384
 
-_COMPLETION_KEYS = {
-    EventType.TASK_COMPLETED: "TaskScheduledId",
-    EventType.TASK_FAILED: "TaskScheduledId",
-    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: "TaskScheduledId",
-    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: "TaskScheduledId",
-    EventType.TIMER_FIRED: "TimerId",
-}
 _FAILURES = {EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED}
 _WITH_RETRY = {ActionType.CALL_ACTIVITY_WITH_RETRY, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY}
 _ACTIVITY_CALLS = {ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY}
@@ -91,7 +91,7 @@ def select_batch(state: OrchestrationState, execution_id: str, messages: list[In
             stale.append(message.id)
             continue
         kind = message.event["EventType"]
-        key_name = _COMPLETION_KEYS.get(kind)
+        key_name = COMPLETION_KEYS.get(kind)
         if key_name is not None:
             task = state.pending.get(int(message.event.get(key_name, -1)))
             if task is None:
@@ -150,9 +150,17 @@ def ending(
     return outcome
 
 
+# OutOfProcOrchestrationShim's Details end with the .NET stack of the host's invocation exception,
+# which devhost has none of; this stands in for it.
+HOST_STACK_STAND_IN = "   at devhost (the Functions host's .NET stack is not reproduced)"
+
+
 def _failed(ctx: EpisodeContext, error: str) -> Ending:
+    """``OutOfProcOrchestrationShim.ScheduleDurableTaskEvents``' ``OrchestrationFailureException``:
+    its reason is the output and a parent's ``Reason``; its details the parent's ``Details``."""
     message = f"Orchestrator function '{ctx.name}' failed: {error}"
-    return Ending(RuntimeStatus.FAILED, compact(message), message, error)
+    details = f"Message: {error}, StackTrace: {HOST_STACK_STAND_IN}"
+    return Ending(RuntimeStatus.FAILED, compact(message), message, details)
 
 
 def _apply_custom_status(outcome: Outcome, answer: dict[str, Any]) -> str | None:
@@ -198,25 +206,31 @@ def _apply_answer(
     for event in new_events:
         _settle(ctx, outcome, event)
 
-    leaves = new_leaves(actions, state.known_top)
+    # After a rewind every action is replayed against the history, as DurableTask.Core does.
+    replay = state.replay
+    state.replay = None
+    matched: dict[int, TaskKind] = {}
+    leaves = new_leaves(actions, 0 if replay is not None else state.known_top)
     state.known_top = len(actions)
     restart: dict[str, Any] | None = None
     for leaf in leaves:
         if leaf.kind in UNSUPPORTED:
-            # Fail before anything else this answer asked for is started.
-            outcome.activities.clear()
-            outcome.timers.clear()
-            outcome.children.clear()
-            reason = (
+            _fail_before_scheduling(
+                ctx,
+                outcome,
                 f"{UNSUPPORTED[leaf.kind]} are not supported by devhost (action "
-                f"{leaf.kind.name}); run this app on the Functions host."
+                f"{leaf.kind.name}); run this app on the Functions host.",
             )
-            _end(ctx, outcome, _failed(ctx, reason))
             return
         if leaf.kind == ActionType.CONTINUE_AS_NEW:
             restart = leaf.action
             continue
-        _schedule(ctx, outcome, leaf)
+        _schedule(ctx, outcome, leaf, replay, matched)
+    if replay is not None:
+        mismatch = replay_mismatch(replay, matched)
+        if mismatch is not None:
+            _fail_before_scheduling(ctx, outcome, mismatch)
+            return
 
     if not answer.get("isDone"):
         return
@@ -234,6 +248,14 @@ def _apply_answer(
         # cancelled; the orchestrator returns again when the timer fires.
         return
     _end(ctx, outcome, Ending(RuntimeStatus.COMPLETED, compact(answer.get("output"))))
+
+
+def _fail_before_scheduling(ctx: EpisodeContext, outcome: Outcome, reason: str) -> None:
+    """Fail the instance before anything else this answer asked for is started."""
+    outcome.activities.clear()
+    outcome.timers.clear()
+    outcome.children.clear()
+    _end(ctx, outcome, _failed(ctx, reason))
 
 
 def _waits(actions: list[dict[str, Any]]) -> collections.Counter[str]:
@@ -256,7 +278,7 @@ def unconsumed_events(events: list[dict[str, Any]], waits: collections.Counter[s
 def _settle(ctx: EpisodeContext, outcome: Outcome, event: dict[str, Any]) -> None:
     """Retire the task an event completes; a failed or retried ``*_with_retry`` call goes on."""
     kind = EventType(event["EventType"])
-    key_name = _COMPLETION_KEYS.get(kind)
+    key_name = COMPLETION_KEYS.get(kind)
     if key_name is None:
         return
     pending = outcome.state.pending
@@ -297,7 +319,15 @@ def _settle(ctx: EpisodeContext, outcome: Outcome, event: dict[str, Any]) -> Non
             _child(ctx, outcome, seq, task.name, task.input, task.child_id)
 
 
-def _schedule(ctx: EpisodeContext, outcome: Outcome, leaf: Leaf) -> None:
+def _schedule(
+    ctx: EpisodeContext,
+    outcome: Outcome,
+    leaf: Leaf,
+    replay: dict[int, TaskKind] | None = None,
+    matched: dict[int, TaskKind] | None = None,
+) -> None:
+    """Give a new action its sequence number and schedule it; after a rewind (``replay``), an
+    action whose number the history already schedules is only matched (into ``matched``)."""
     action = leaf.action
     kind = leaf.kind
     if kind == ActionType.WAIT_FOR_EXTERNAL_EVENT:
@@ -309,6 +339,10 @@ def _schedule(ctx: EpisodeContext, outcome: Outcome, leaf: Leaf) -> None:
             outcome.problems.append(problem)
             return  # nothing scheduled, no sequence number taken: the task never completes
     seq = state.take_seq()
+    if replay is not None and matched is not None and seq in replay:
+        matched[seq] = _task_kind(kind)
+        _rematch(state, seq, leaf)
+        return
     if kind == ActionType.CREATE_TIMER:
         fire_at = format_timestamp(parse_timestamp(action["fireAt"]))
         cancelled = bool(action.get("isCanceled"))
@@ -316,13 +350,7 @@ def _schedule(ctx: EpisodeContext, outcome: Outcome, leaf: Leaf) -> None:
         if not cancelled:
             state.pending[seq] = PendingTask(kind="timer", path=list(leaf.path))
         return
-    retry = None
-    if kind in _WITH_RETRY:
-        options = action.get("retryOptions") or {}
-        retry = RetryState(
-            max=int(options.get("maxNumberOfAttempts", 1)),
-            interval_ms=int(options.get("firstRetryIntervalInMilliseconds", 1000)),
-        )
+    retry = _retry_state(action) if kind in _WITH_RETRY else None
     name = action["functionName"]
     input_text = action.get("input")
     if kind in _ACTIVITY_CALLS:
@@ -341,6 +369,39 @@ def _schedule(ctx: EpisodeContext, outcome: Outcome, leaf: Leaf) -> None:
             retry_kind="sub_orchestration",
         )
         _child(ctx, outcome, seq, name, input_text, child_id)
+
+
+def _task_kind(kind: ActionType) -> TaskKind:
+    if kind == ActionType.CREATE_TIMER:
+        return "timer"
+    return "activity" if kind in _ACTIVITY_CALLS else "sub_orchestration"
+
+
+def _rematch(state: OrchestrationState, seq: int, leaf: Leaf) -> None:
+    """An outstanding task rebuilt from a rewound history learns what only its action says: a
+    timer's place (for ``isCanceled``), a call's retry options."""
+    task = state.pending.get(seq)
+    if task is None:
+        return
+    if task.kind == "timer":
+        state.pending[seq] = PendingTask(kind="timer", path=list(leaf.path))
+    elif leaf.kind in _WITH_RETRY:
+        state.pending[seq] = PendingTask(
+            kind=task.kind,
+            name=task.name,
+            input=task.input,
+            child_id=task.child_id,
+            retry=_retry_state(leaf.action),
+            retry_kind=task.kind,
+        )
+
+
+def _retry_state(action: dict[str, Any]) -> RetryState:
+    options = action.get("retryOptions") or {}
+    return RetryState(
+        max=int(options.get("maxNumberOfAttempts", 1)),
+        interval_ms=int(options.get("firstRetryIntervalInMilliseconds", 1000)),
+    )
 
 
 def _unschedulable(ctx: EpisodeContext, kind: ActionType, action: dict[str, Any]) -> str | None:

@@ -23,6 +23,10 @@ class InstanceEnded(DevhostError):
     """The instance has ended (Completed, Failed or Terminated): it takes no more operations."""
 
 
+class NotFailed(DevhostError):
+    """Rewind was asked of an instance that has not failed."""
+
+
 class InstanceExists(DevhostError):
     """An instance with that id is Pending, Running or Suspended."""
 

@@ -39,6 +39,16 @@ class EventType(IntEnum):
     EXECUTION_RESUMED = 20
 
 
+# Events that complete a scheduled task, and the field naming the task's sequence number.
+COMPLETION_KEYS = {
+    EventType.TASK_COMPLETED: "TaskScheduledId",
+    EventType.TASK_FAILED: "TaskScheduledId",
+    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: "TaskScheduledId",
+    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: "TaskScheduledId",
+    EventType.TIMER_FIRED: "TimerId",
+}
+
+
 def format_timestamp(moment: datetime) -> str:
     """Fixed-width UTC text, so that timestamps also sort correctly as strings in SQLite."""
     return moment.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT)
@@ -74,9 +84,28 @@ def make_event(
     return event
 
 
+def json_net_time(text: str) -> str:
+    """A timestamp as Json.NET writes a ``DateTime`` (``...ss.FFFFFFFZ``): the fraction's trailing
+    zeros dropped, and its dot when nothing is left. devhost keeps fixed-width text internally (it
+    sorts); history leaves for the SDK and clients in the extension's form."""
+    if not text.endswith("Z") or "." not in text:
+        return text
+    head, _, fraction = text[:-1].partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{head}.{fraction}Z" if fraction else f"{head}Z"
+
+
+_TIME_FIELDS = ("Timestamp", "FireAt")
+
+
 def encode(event: dict[str, Any], played: bool) -> str:
-    """Serialise an event for the SDK; old episodes' events are sent with ``IsPlayed: true``."""
+    """Serialise an event for the SDK and the history table, timestamps as Json.NET writes them;
+    old episodes' events are sent with ``IsPlayed: true``."""
     event["IsPlayed"] = played
+    for key in _TIME_FIELDS:
+        value = event.get(key)
+        if isinstance(value, str):
+            event[key] = json_net_time(value)
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 

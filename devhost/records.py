@@ -76,12 +76,15 @@ class PendingTask:
 class OrchestrationState:
     """``next_seq``: the next DurableTask sequence number; ``known_top``: top-level actions of the
     SDK's answer already handled; ``pending``: outstanding tasks by sequence number;
-    ``problems``: calls the extension would have swallowed, shown as ``devhostProblems``."""
+    ``problems``: calls the extension would have swallowed, shown as ``devhostProblems``;
+    ``replay``: after a rewind, the tasks its history already schedules (kind by sequence
+    number), which the next episode matches against the SDK's whole action list."""
 
     next_seq: int = 0
     known_top: int = 0
     pending: dict[int, PendingTask] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    replay: dict[int, TaskKind] | None = None
 
     @classmethod
     def from_json(cls, text: str) -> OrchestrationState:
@@ -91,6 +94,7 @@ class OrchestrationState:
             known_top=data["known_top"],
             pending={int(k): PendingTask.from_json(v) for k, v in data["pending"].items()},
             problems=data.get("problems", []),
+            replay={int(k): v for k, v in data["replay"].items()} if "replay" in data else None,
         )
 
     def to_json(self) -> str:
@@ -101,13 +105,19 @@ class OrchestrationState:
         }
         if self.problems:
             data["problems"] = self.problems
+        if self.replay is not None:
+            data["replay"] = {str(k): v for k, v in self.replay.items()}
         return json.dumps(data, separators=(",", ":"))
 
     def copy(self) -> OrchestrationState:
         """An independent copy: tasks are replaced, never changed in place, so sharing them is
         safe (and an episode of a wide fan-out does not deep-copy hundreds of them)."""
         return OrchestrationState(
-            self.next_seq, self.known_top, dict(self.pending), list(self.problems)
+            self.next_seq,
+            self.known_top,
+            dict(self.pending),
+            list(self.problems),
+            dict(self.replay) if self.replay is not None else None,
         )
 
     def take_seq(self) -> int:

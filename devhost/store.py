@@ -250,6 +250,11 @@ class Store:
             [(instance_id, start + i, text) for i, text in enumerate(encoded_events)],
         )
 
+    def replace_history(self, instance_id: str, encoded_events: list[str]) -> None:
+        """Rewrite an execution's history (a rewind turns failures into GenericEvents)."""
+        self.clear_history(instance_id)
+        self.append_history(instance_id, 0, encoded_events)
+
     def clear_history(self, instance_id: str) -> None:
         self.db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
 

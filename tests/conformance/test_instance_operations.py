@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import azure.durable_functions as df
@@ -12,6 +14,8 @@ import pytest
 from devhost.server import DevHost
 
 from .conftest import WEBHOOK, call, ended, running
+
+JSON_NET_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,6}[1-9])?Z")
 
 
 async def test_operations_on_unknown_or_ended_instances_answer_bare_404_and_410(
@@ -62,17 +66,86 @@ async def test_suspend_and_resume_write_their_history_events_with_the_reason(
     assert marks == [(19, "hold on"), (20, "go on")]
 
 
-async def test_rewind_answers_410_for_ended_500_for_running_and_501_for_failed(
+async def test_rewind_answers_410_for_ended_500_for_running_and_202_for_failed(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:
     await host.engine.start_orchestration("Collector", "live", json.dumps("1"))
     await host.engine.wait_for("live", running)
     code, body, _ = await call(http, "POST", f"{host.base_url}{WEBHOOK}/instances/live/rewind")
     assert (code, body["Message"]) == (500, "Something went wrong while processing your request")
+    assert body["ExceptionType"] == "System.InvalidOperationException"
     await host.engine.start_orchestration("Boom", "failed", None)
     await host.engine.wait_for("failed", ended)
-    code, body, _ = await call(http, "POST", f"{host.base_url}{WEBHOOK}/instances/failed/rewind")
-    assert (code, body["Message"]) == (501, "Rewind is not supported by devhost.")
+    url = f"{host.base_url}{WEBHOOK}/instances/failed/rewind?reason=again"
+    assert await call(http, "POST", url) == (202, None, "")
+
+
+def _types(history: list[dict[str, Any]]) -> list[str]:
+    return [event["EventType"] for event in history]
+
+
+async def test_rewind_reruns_only_the_failed_activity_and_completes(
+    host: DevHost, client: df.DurableOrchestrationClient, tmp_path: Path
+) -> None:
+    """RewindHistoryAsync: the TaskFailed, its TaskScheduled and the failed ExecutionCompleted
+    become GenericEvents, so replay schedules the failed call again; the first call is not rerun."""
+    path = tmp_path / "needed.txt"
+    await client.start_new("Rewindable", "rw", str(path))
+    failed = await host.engine.wait_for("rw", ended)
+    assert failed["runtimeStatus"] == "Failed"
+    path.write_text("found", encoding="utf-8")
+    await client.rewind("rw", "the file is there now")
+    done = await host.engine.wait_for("rw", ended)
+    assert (done["runtimeStatus"], done["output"]) == (
+        "Completed",
+        ["Hello before!", "found", "Hello after!"],
+    )
+    status = await client.get_status("rw", show_history=True, show_history_output=True)
+    history = status.historyEvents or []
+    assert _types(history).count("GenericEvent") == 4  # three cleared, one carrying the reason
+    assert {"EventType": "GenericEvent", "Data": "the file is there now"}.items() <= next(
+        event for event in history if event.get("Data")
+    ).items()
+    greetings = [e.get("Result") for e in history if e["EventType"] == "TaskCompleted"]
+    assert greetings == ["Hello before!", "found", "Hello after!"]
+    assert "TaskFailed" not in _types(history)
+
+
+async def test_rewind_of_a_parent_rewinds_its_failed_sub_orchestration_under_the_same_id(
+    host: DevHost, client: df.DurableOrchestrationClient, tmp_path: Path
+) -> None:
+    """A SubOrchestrationInstanceFailed is cleared and the child rewound in turn; only the child
+    is woken, and its completion wakes the parent."""
+    path = tmp_path / "needed.txt"
+    await client.start_new("RewindableParent", "parent", str(path))
+    assert (await host.engine.wait_for("parent", ended))["runtimeStatus"] == "Failed"
+    children = await client.get_status_by(runtime_status=[df.OrchestrationRuntimeStatus.Failed])
+    child_ids = [c.instance_id for c in children if c.instance_id != "parent"]
+    assert len(child_ids) == 1
+    path.write_text("found", encoding="utf-8")
+    await client.rewind("parent", "retry the branch")
+    done = await host.engine.wait_for("parent", ended)
+    assert (done["runtimeStatus"], done["output"]) == (
+        "Completed",
+        ["Hello before!", "found", "Hello after!"],
+    )
+    child = await host.engine.wait_for(child_ids[0], ended)
+    assert child["runtimeStatus"] == "Completed"
+
+
+async def test_rewind_after_retried_attempts_fails_as_non_deterministic(
+    host: DevHost, client: df.DurableOrchestrationClient, tmp_path: Path
+) -> None:
+    """The retry timers of a ``*_with_retry`` call stay in history while its failed attempts are
+    cleared: DurableTask's replay finds a timer no action accounts for and fails the instance."""
+    path = tmp_path / "needed.txt"
+    await client.start_new("RetriesReadText", "retried", str(path))
+    assert (await host.engine.wait_for("retried", ended))["runtimeStatus"] == "Failed"
+    path.write_text("found", encoding="utf-8")
+    await client.rewind("retried", "again")
+    status = await host.engine.wait_for("retried", ended)
+    assert status["runtimeStatus"] == "Failed"
+    assert "Non-Deterministic workflow detected" in status["output"]
 
 
 async def test_restart_of_an_unknown_instance_is_400_and_restarts_with_the_same_id(
@@ -117,7 +190,9 @@ async def test_show_history_keeps_outstanding_tasks_full_timestamps_and_inputs(
         started, scheduled = events
         assert started["FunctionName"] == "Gated" and "Input" in started
         assert scheduled["Name"] == "WaitAtGate" and "EventId" not in scheduled
-        assert len(started["Timestamp"]) > len("2026-01-01T00:00:00Z")  # fractions kept
+        # Json.NET's DateTime form, "...ss.FFFFFFFZ": fractions kept, trailing zeros dropped.
+        for event in events:
+            assert JSON_NET_TIME.fullmatch(event["Timestamp"]), event
         _, body, _ = await call(http, "GET", base + "&showInput=false")
         assert all("Input" not in event for event in body["historyEvents"])
     finally:

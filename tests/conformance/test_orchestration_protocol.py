@@ -116,3 +116,23 @@ async def test_created_time_after_continue_as_new_is_the_new_executions(
     await client.raise_event(instance_id, "Add", "a")
     second = await host.engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 1})
     assert second["createdTime"] > first["createdTime"]
+
+
+def test_history_timestamps_are_written_as_json_net_writes_datetime() -> None:
+    """Json.NET writes a DateTime as ``...ss.FFFFFFFZ`` (trailing zeros dropped), so the SDK gets
+    fractions of any width, or none; the SDK's own HistoryEvent reads each back exactly."""
+    from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
+
+    from devhost.history import EventType, encode, make_event, parse_timestamp
+
+    for stored, sent in [
+        ("2026-12-02T10:00:00.123456Z", "2026-12-02T10:00:00.123456Z"),
+        ("2026-12-02T10:00:00.120000Z", "2026-12-02T10:00:00.12Z"),
+        ("2026-12-02T10:00:00.000000Z", "2026-12-02T10:00:00Z"),
+    ]:
+        timer = make_event(EventType.TIMER_CREATED, stored, 0, FireAt=stored)
+        event = json.loads(encode(timer, played=True))
+        assert (event["Timestamp"], event["FireAt"]) == (sent, sent)
+        parsed = HistoryEvent(**{k: event[k] for k in ("EventType", "EventId", "IsPlayed")},
+                              Timestamp=event["Timestamp"])  # fmt: skip
+        assert parsed.timestamp == parse_timestamp(stored)

@@ -299,8 +299,11 @@ async def test_rewind_restart_entities(host: DevHost, http: aiohttp.ClientSessio
     status, body, _ = await call(http, "POST", rewind)  # not failed: RewindAsync throws
     assert (status, body["ExceptionType"]) == (500, "System.InvalidOperationException")
     await failed(host, "r2")
-    status, body, _ = await call(http, "POST", rewind.replace("r1", "r2"))
-    assert (status, body["Message"]) == (501, "Rewind is not supported by devhost.")
+    assert (await call(http, "POST", rewind.replace("r1", "r2")))[:2] == (202, None)
+    again = await host.engine.wait_for("r2", status_is("Failed"))  # its code fails again
+    history = host.engine.store.load_history("r2")  # type: ignore[union-attr]
+    assert [e["EventType"] for e in history].count(17) == 2  # the old end cleared, the reason
+    assert again["output"]
 
     await host.engine.terminate("r1", None)
     status, body, _ = await call(

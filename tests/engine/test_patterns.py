@@ -74,7 +74,13 @@ async def test_sub_orchestrations_complete_and_failures_reach_the_parent(engine:
         {"greeting": "Hello a!", "parent": "family"},
         {"greeting": "Hello b!", "parent": "family"},
     ]
-    assert "boom" in output["failedChild"]
+    # The parent's exception is the SDK's f"{Reason} \n {Details}": the child's reason, then
+    # OutOfProcOrchestrationShim's "Message: <error>, StackTrace: <host stack>".
+    reason, _, details = output["failedChild"].partition(" \n ")
+    assert reason.startswith("Orchestrator function 'Boom' failed: ")
+    error = reason.removeprefix("Orchestrator function 'Boom' failed: ")
+    assert "boom" in error
+    assert details.startswith(f"Message: {error}, StackTrace: ")
     child = engine.get_status("family-child-b")
     assert child is not None and child["runtimeStatus"] == "Completed"
 

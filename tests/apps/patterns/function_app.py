@@ -203,6 +203,35 @@ def AlwaysFails(value: str) -> str:
 
 
 @app.orchestration_trigger(context_name="context")
+def Rewindable(context: df.DurableOrchestrationContext) -> Any:
+    """Greets, reads the file the input names (failing while it is missing), greets again: the
+    rewind tests create the file once the instance has failed, then rewind it."""
+    path = context.get_input()
+    before = yield context.call_activity("Greet", "before")
+    middle = yield context.call_activity("ReadText", path)
+    after = yield context.call_activity("Greet", "after")
+    return [before, middle, after]
+
+
+@app.orchestration_trigger(context_name="context")
+def RewindableParent(context: df.DurableOrchestrationContext) -> Any:
+    return (yield context.call_sub_orchestrator("Rewindable", context.get_input()))
+
+
+@app.orchestration_trigger(context_name="context")
+def RetriesReadText(context: df.DurableOrchestrationContext) -> Any:
+    """Two attempts, a millisecond apart, at reading the file the input names."""
+    retry = df.RetryOptions(first_retry_interval_in_milliseconds=1, max_number_of_attempts=2)
+    return (yield context.call_activity_with_retry("ReadText", retry, context.get_input()))
+
+
+@app.activity_trigger(input_name="path")
+def ReadText(path: str) -> str:
+    with open(path, encoding="utf-8") as file:
+        return file.read()
+
+
+@app.orchestration_trigger(context_name="context")
 def Gated(context: df.DurableOrchestrationContext) -> Any:
     """One activity that blocks until the file named by the input exists (stop/restart tests)."""
     return (yield context.call_activity("WaitAtGate", context.get_input()))
