@@ -184,9 +184,9 @@ class _Devhost:
 
 
 @contextlib.contextmanager
-def app_under_devhost(app_source: str, prefix: str) -> Iterator[tuple[_Devhost, _Azurite]]:
-    """A temporary app (``function_app.py`` = ``app_source``) served by ``python -m devhost``
-    with an Azurite of its own; both stopped, and their files removed, on exit."""
+def temporary_app(app_source: str, prefix: str) -> Iterator[tuple[Path, _Azurite]]:
+    """A temporary app directory (``function_app.py`` = ``app_source``) and an Azurite of its
+    own, stopped, and their files removed, on exit."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         tmp_dir = Path(tmp)
         app_dir = tmp_dir / "app"
@@ -198,13 +198,20 @@ def app_under_devhost(app_source: str, prefix: str) -> Iterator[tuple[_Devhost, 
         (tmp_dir / "azurite").mkdir()
         azurite = _Azurite(tmp_dir / "azurite")
         try:
-            host = _Devhost(app_dir, tmp_dir / "state.sqlite", azurite.connection_string)
-            try:
-                yield host, azurite
-            finally:
-                host.stop()
+            yield app_dir, azurite
         finally:
             azurite.stop()
+
+
+@contextlib.contextmanager
+def app_under_devhost(app_source: str, prefix: str) -> Iterator[tuple[_Devhost, _Azurite]]:
+    """``temporary_app`` served by ``python -m devhost``; both stopped on exit."""
+    with temporary_app(app_source, prefix) as (app_dir, azurite):
+        host = _Devhost(app_dir, app_dir.parent / "state.sqlite", azurite.connection_string)
+        try:
+            yield host, azurite
+        finally:
+            host.stop()
 
 
 async def _set_and_read(

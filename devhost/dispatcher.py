@@ -66,6 +66,7 @@ class EngineStats:
     episode_seconds: float = 0.0
     sdk_seconds: float = 0.0
     history_events: int = 0
+    history_bytes: int = 0  # UTF-8 bytes of the history events committed (all executions)
 
     def record(self, episode_seconds: float, sdk_seconds: float, new_events: int) -> None:
         self.episodes += 1
@@ -354,6 +355,7 @@ class Dispatcher:
             instance.output = outcome.ending.output
         old = self.runner.history(instance_id)
         encoded = [encode(event, played=True) for event in outcome.events]
+        self.stats.history_bytes += sum(len(text.encode("utf-8")) for text in encoded)
         works = self.store.commit_episode(instance, outcome, consumed, len(old), encoded)
         old.extend(encoded)
         effects.activities.extend(works)

@@ -3,12 +3,13 @@ resolved status is the whole table, and purging leaves no blob behind. Also the 
 answers: 409 for a running instance, 404 for an unknown one."""
 
 import json
+import math
 
 import pytest
 
 from activities.process_batch_item import process_item
 from custom_status.status_log import LogReference
-from orchestrators.batch_progress import CHUNK_SIZE, ITEMS_PER_GENERATION
+from orchestrators.batch_progress import ITEMS_PER_GENERATION, ROWS_PER_APPEND
 from tests.support.http import start_like_the_sdk, wait_until
 
 from .helpers import (
@@ -52,7 +53,7 @@ async def test_a_batch_of_2000_appends_its_table_completes_and_purges_clean(
     names = [e.get("FunctionName") for e in history["historyEvents"] if "FunctionName" in e]
     last_generation = SIZE % ITEMS_PER_GENERATION
     assert names.count("ProcessBatchItem") == last_generation
-    assert names.count("AppendCustomStatus") == last_generation // CHUNK_SIZE
+    assert names.count("AppendCustomStatus") == math.ceil(last_generation / ROWS_PER_APPEND)
     assert json.loads(history["input"])["resume"]["done"] == SIZE - last_generation
 
     # Built-in: the log reference with the small summary. Ours: the complete table.

@@ -6,6 +6,7 @@ the real activity runs in tests/offload_e2e.
 """
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -18,13 +19,14 @@ from orchestrators.batch_progress import (
     CHUNK_SIZE,
     MAX_BATCH_SIZE,
     PROCESS_BATCH_ITEM,
+    ROWS_PER_APPEND,
     parse_batch_size,
     parse_input,
 )
 from orchestrators.inputs import InvalidInput
-from tests.replay import History, run_failing_episode
+from tests.replay import History, run_episode, run_failing_episode
 
-from .replay_driver import drive
+from .replay_driver import drive, flat_actions
 from .test_append_status import answer_append
 
 NAME = "BatchProgress"
@@ -36,7 +38,7 @@ def answer(name, payload):
     return answer_append(name, payload)
 
 
-def test_a_batch_of_300_appends_each_chunk_once(orchestrator):
+def test_a_batch_of_300_appends_its_rows_100_at_a_time(orchestrator):
     run = drive(orchestrator(NAME), History(NAME, 300), answer)
 
     assert run.final["output"] == {"done": 300, "total": 300, "failed": 0}
@@ -44,17 +46,54 @@ def test_a_batch_of_300_appends_each_chunk_once(orchestrator):
     assert items == list(range(300))  # each item once, in order
 
     appends = run.inputs_of(APPEND_CUSTOM_STATUS)
-    # An empty table first (clients see "0 of 300" at once), then one append per chunk.
+    # An empty table first (clients see "0 of 300" at once), then ROWS_PER_APPEND rows a time.
     assert appends[0]["rows"] == [] and appends[0]["summary"]["done"] == 0
-    assert [len(a["rows"]) for a in appends[1:]] == [CHUNK_SIZE] * (300 // CHUNK_SIZE)
+    assert [len(a["rows"]) for a in appends[1:]] == [ROWS_PER_APPEND] * 3
     assert [row for a in appends for row in a["rows"]] == [process_item(i) for i in range(300)]
-    assert [a["summary"]["done"] for a in appends] == list(range(0, 301, CHUNK_SIZE))
+    assert [a["summary"]["done"] for a in appends] == [0, 100, 200, 300]
 
     ref = LogReference.from_status(run.final["customStatus"])
     assert (ref.rows, ref.rows_key) == (300, "items")
     assert ref.summary == {"done": 300, "total": 300, "state": "completed"}
     # The host never holds the table: the status stays a few hundred bytes.
     assert all(inline_size(state.get("customStatus")) < 1_000 for state in run.states)
+
+
+def test_appends_run_beside_the_next_chunk(orchestrator):
+    """An append is scheduled with the next chunk's items, so it costs no waiting of its own;
+    only a generation's last rows are appended alone."""
+    run = drive(orchestrator(NAME), History(NAME, 250), answer)
+    seen = 0
+    episodes = []
+    for state in run.states[:-1]:
+        leaves = flat_actions(state)
+        episodes.append([leaf["functionName"] for leaf in leaves[seen:]])
+        seen = len(leaves)
+    chunk = [PROCESS_BATCH_ITEM] * CHUNK_SIZE
+    beside = [*chunk, APPEND_CUSTOM_STATUS]
+    four = [beside, chunk, chunk, chunk]
+    assert episodes == [*four, *four, beside, chunk, [APPEND_CUSTOM_STATUS]]
+
+
+def test_an_append_giving_up_beside_a_chunk_fails_the_instance_as_an_append(orchestrator):
+    handle = orchestrator(NAME)
+    history = History(NAME, 50)
+    run_episode(handle, history)
+    items = [history.task_scheduled(PROCESS_BATCH_ITEM, {"index": i}) for i in range(CHUNK_SIZE)]
+    for attempt in range(1, 6):  # DurableTask's retry: a failure, a timer, the next attempt
+        task = history.task_scheduled(APPEND_CUSTOM_STATUS)
+        history.next_episode()
+        if attempt == 1:
+            for index, item in enumerate(items):
+                history.task_completed(item, process_item(index))
+        history.task_failed(task, "Activity function 'AppendCustomStatus' failed: down")
+        timer = history.timer_created(history.now + timedelta(seconds=2))
+        history.next_episode(2)
+        history.timer_fired(timer)
+        if attempt < 5:
+            run_episode(handle, history)
+    error, _ = run_failing_episode(handle, history)
+    assert "could not append 0 rows" in error and "after 5 attempts" in error
 
 
 def test_a_generation_ends_in_continue_as_new_carrying_the_log(orchestrator, monkeypatch):
