@@ -3,7 +3,16 @@
 Importing a module registers its functions, so each one is imported here for that effect.
 """
 
-from . import events, instance_status, monitor, purge, starters
+from . import client_page, events, instance_status, management, monitor, purge, starters
 from .blueprint import blueprint
 
-__all__ = ["blueprint", "events", "instance_status", "monitor", "purge", "starters"]
+__all__ = [
+    "blueprint",
+    "client_page",
+    "events",
+    "instance_status",
+    "management",
+    "monitor",
+    "purge",
+    "starters",
+]

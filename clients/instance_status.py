@@ -13,7 +13,8 @@ fetch a multi-megabyte status straight from storage::
                           "url": "https://...?se=...&sp=r&sig=...",
                           "urlExpiresOn": "2026-11-22T10:10:00Z"}}
 
-Inline statuses look the same either way. 200 with the status; 400 bad id or ``resolve``; 404
+Inline statuses look the same either way. While the instance runs, ``Retry-After: 1`` says how
+soon to poll again. 200 with the status; 400 bad id or ``resolve``; 404
 unknown instance; 502 offloaded status missing, altered or malformed; 503 storage unreachable.
 """
 
@@ -37,12 +38,16 @@ from .instance_ids import validate_instance_id
 from .status_view import (
     STORAGE_NOT_CONFIGURED,
     format_time,
+    has_ended,
     instance_exists,
     resolve_custom_status_data,
     resolve_read_status,
     status_reference,
     status_to_json,
 )
+
+RETRY_AFTER_SECONDS = 1
+"""Sent while the instance runs: how soon a poller may ask again (the page honours it)."""
 
 SAS_TTL = timedelta(minutes=10)
 """How long the ``?resolve=false`` URL works; the blob may be deleted sooner (two newer statuses,
@@ -102,6 +107,8 @@ async def get_instance_status(
     # (A resolve=false answer carries a fresh SAS URL each time, so it is never 304.)
     etag = representation_tag(status, resolve=resolve, show_input=show_input)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if not has_ended(status):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if resolve and etag_matches(req.headers.get("If-None-Match"), etag):
         return func.HttpResponse(status_code=304, headers=headers)
     raw_members: dict[str, bytes] = {}
@@ -125,9 +132,9 @@ async def get_instance_status(
         # The SDK never sends showInput=false (it adds only truthy options to the URL), so the
         # host answers with the input all the same: drop it here.
         body["input"] = None
-    return json_response(
-        body, headers=headers if resolve else None, raw_members=raw_members or None
-    )
+    if not resolve:
+        headers.pop("ETag")  # a fresh SAS URL each time: never the same representation
+    return json_response(body, headers=headers, raw_members=raw_members or None)
 
 
 def representation_tag(

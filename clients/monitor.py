@@ -20,8 +20,6 @@ and never writes it into the page (``Referrer-Policy: no-referrer`` keeps it out
 
 from __future__ import annotations
 
-import json
-import secrets
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -29,6 +27,7 @@ from urllib.parse import quote, urlsplit
 import azure.functions as func
 
 from .blueprint import blueprint
+from .html_pages import html_response, script_json
 from .http import ApiError, http_errors
 from .instance_ids import validate_instance_id
 
@@ -64,26 +63,6 @@ def _interval_ms(req: func.HttpRequest) -> int:
     return int(text)
 
 
-def script_json(value: object) -> str:
-    """JSON that is safe inside a ``<script>`` element: no ``</script>``, no markup, ASCII only."""
-    text = json.dumps(value, ensure_ascii=True)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def content_security_policy(nonce: str) -> str:
-    return "; ".join(
-        [
-            "default-src 'none'",
-            f"script-src 'nonce-{nonce}'",
-            f"style-src 'nonce-{nonce}'",
-            "connect-src 'self'",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
 def status_path(req: func.HttpRequest, instance_id: str) -> str:
     """``/<routePrefix>/status/<id>`` for this page's own path (with or without a trailing
     slash, which a relative URL would get wrong), the id percent-encoded."""
@@ -107,15 +86,7 @@ def render_page(instance_id: str, interval_ms: int, nonce: str, status_url: str 
 async def monitor_instance(req: func.HttpRequest) -> func.HttpResponse:
     """The monitor page for one instance (whether or not it exists yet: the page says so)."""
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
-    nonce = secrets.token_urlsafe(18)
-    return func.HttpResponse(
-        render_page(instance_id, _interval_ms(req), nonce, status_path(req, instance_id)),
-        status_code=200,
-        headers={
-            "Content-Type": "text/html; charset=utf-8",
-            "Content-Security-Policy": content_security_policy(nonce),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-store",
-        },
+    interval_ms = _interval_ms(req)
+    return html_response(
+        lambda nonce: render_page(instance_id, interval_ms, nonce, status_path(req, instance_id))
     )

@@ -28,20 +28,38 @@ class Startable:
 
     ``validate_input`` raises ValueError with a user-facing message for input the orchestrator
     would reject. ``awaited_status`` is what ``wait-for-status`` waits for when the caller does
-    not say (NO_DEFAULT: the caller must say).
+    not say (NO_DEFAULT: the caller must say). ``input_help`` and ``example_input`` are what the
+    client page offers (``GET /api/orchestrators``).
     """
 
     name: str
     validate_input: Callable[[Any], object] = accept_any_input
     awaited_status: Any = field(default=NO_DEFAULT)
+    input_help: str = "No input."
+    example_input: Any = None
 
 
 STARTABLE: tuple[Startable, ...] = (
     Startable(names.E1_HELLO_SEQUENCE, awaited_status="London"),
-    Startable(names.CITY_RECOMMENDER, validate_input=parse_city_choice),
-    Startable(names.RESERVE_TICKET, validate_input=parse_reservation),
+    Startable(
+        names.CITY_RECOMMENDER,
+        validate_input=parse_city_choice,
+        input_help="Your travel preference: 1, 2 or 3.",
+        example_input=2,
+    ),
+    Startable(
+        names.RESERVE_TICKET,
+        validate_input=parse_reservation,
+        input_help='A user id, or {"userId": "...", "discountTimeout": <seconds>}.',
+        example_input={"userId": "alice", "discountTimeout": 60},
+    ),
     Startable(names.SET_STATUS_TEST, awaited_status=sample_status()),
-    Startable(BATCH_PROGRESS, validate_input=parse_batch_size),
+    Startable(
+        BATCH_PROGRESS,
+        validate_input=parse_batch_size,
+        input_help="The number of items, 1 to 100,000.",
+        example_input=500,
+    ),
 )
 
 _BY_FOLDED_NAME = {startable.name.casefold(): startable for startable in STARTABLE}

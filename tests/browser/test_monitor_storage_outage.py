@@ -1,4 +1,5 @@
-"""The monitor page while Blob storage is down, with a devhost and an Azurite of its own.
+"""The monitor page and the client page while Blob storage is down, with a devhost and an Azurite
+of its own.
 
 An offloaded custom status can only be shown while storage answers: ``/api/status`` says 503, the
 page says storage is unreachable and keeps retrying, and shows the status once storage is back.
@@ -33,6 +34,9 @@ async def test_storage_down_is_reported_and_retried_until_it_is_back(
         api = AppApi(http, host.base_url)
         instance_id = await api.start_ok("BatchProgress", 80)
         assert (await api.wait(instance_id))["runtimeStatus"] == "Completed"
+        # For the client page below: another table, never read yet, so not in the app's cache.
+        other_id = await api.start_ok("BatchProgress", 81)
+        assert (await api.wait(other_id))["runtimeStatus"] == "Completed"
         port = storage.blob_port
         storage.stop()
 
@@ -54,6 +58,18 @@ async def test_storage_down_is_reported_and_retried_until_it_is_back(
         await expect(page.locator("#custom-status")).to_contain_text('"item-0080"')
         await expect(message).not_to_contain_text("unreachable")
         await expect(page.locator("body")).to_have_attribute("data-stopped", "true")
+
+        # The client page says the same in its own words, and recovers the same way.
+        port = storage.blob_port
+        storage.stop()
+        await page.goto(f"{api.base_url}/api/ui?code={FUNCTION_KEY}&instance={quote(other_id)}")
+        notice = page.locator("#notice")
+        await expect(notice).to_contain_text("Storage is unreachable for now")
+        await expect(notice).to_have_attribute("data-kind", "error")
+        storage = Azurite(blobs, port=port).start()
+        await expect(page.locator("#progress-text")).to_have_text("81 of 81 done")
+        await expect(page.locator("#rows-body tr").last).to_contain_text("item-0050")
+        await expect(notice).to_contain_text("has ended: Completed")
     finally:
         assert host.stop() == 0, host.log
         storage.stop()

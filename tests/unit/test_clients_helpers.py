@@ -167,4 +167,8 @@ def test_client_routes(functions):
         "RaiseInstanceEvent": ("instances/{instanceId}/events/{eventName}", ["POST"]),
         "PurgeInstance": ("instances/{instanceId}", ["DELETE"]),
         "MonitorInstance": ("monitor/{instanceId}", ["GET"]),
+        "ListOrchestrators": ("orchestrators", ["GET"]),
+        "ListRecentInstances": ("instances", ["GET"]),
+        "TerminateInstance": ("instances/{instanceId}/terminate", ["POST"]),
+        "ClientPage": ("ui", ["GET"]),
     }
