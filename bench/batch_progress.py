@@ -133,7 +133,8 @@ async def history_bytes(size: int) -> tuple[int, int]:
 async def measure(small: int = 500, large: int = 10_000, rounds: int = 3) -> list[Result]:
     samples: dict[str, list[float]] = {"small": [], "large": [], "bare": []}
     with app_under_devhost(APP, "bench-batch-") as (host, _):
-        async with aiohttp.ClientSession() as http:
+        # No client timeout: a 100,000-item run waits far longer than aiohttp's default 5 minutes.
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
             await _run(http, host.base_url, "BatchProgress", 50)  # warm up
             for _ in range(rounds):  # interleaved: drift affects all three alike
                 for kind, name, size in (

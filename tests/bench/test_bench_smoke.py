@@ -89,8 +89,13 @@ async def test_polling() -> None:
 
 async def test_batch_progress() -> None:
     results = await batch_progress.measure(small=25, large=50, rounds=1)
-    assert [r.name for r in results] == ["7 batch: scaling", "7 batch: status overhead"]
+    assert [r.name for r in results] == [
+        "7 batch: scaling",
+        "7 batch: status overhead",
+        "7 batch: history",
+    ]
     assert_shape(results[0], "ms_per_item_small", "ms_per_item_large", "ms_per_item_no_status")
+    assert results[0].numbers["history_bytes"] > results[0].numbers["final_status_bytes"] > 0
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -43,3 +43,26 @@ async def test_rows_appended_across_generations_read_back_whole(host, http, blob
         "items": [script_row(n) for n in range(ROWS)],
     }
     assert len(await instance_blobs(blobs, instance_id)) == 1  # one log, however many appends
+
+
+async def test_readers_racing_appends_see_whole_prefixes_never_a_torn_table(
+    host, http, instance_id
+):
+    """While rows are appended, every read through ``/api/status`` is one consistent value: the
+    summary's count and exactly that many rows, in order, as some append left them (a read
+    downloads only the prefix its reference names, so a later append cannot tear it)."""
+    job = {"rows": 1_200, "batch": 20, "batchesPerGeneration": 10}  # 60 appends, 6 generations
+    await start_like_the_sdk(http, host.base_url, "AppendScript", job, instance_id)
+    counts = []
+    for _ in range(20_000):  # reads as fast as they go; the instance ends long before this
+        code, ours, _ = await our_status(http, host.base_url, instance_id)
+        if code == 200 and isinstance(ours["customStatus"], dict):
+            status = ours["customStatus"]
+            done = status["done"]
+            assert status["items"] == [script_row(n) for n in range(done)], done
+            counts.append(done)
+        if code == 200 and ours["runtimeStatus"] in ("Completed", "Failed", "Terminated"):
+            break
+    assert counts[-1] == 1_200 and counts == sorted(counts)
+    assert all(count % 20 == 0 for count in counts)  # a whole append, or none of it
+    assert len(set(counts)) > 2  # the reads did overlap the appends
