@@ -133,6 +133,22 @@ async def test_rewind_of_a_parent_rewinds_its_failed_sub_orchestration_under_the
     assert child["runtimeStatus"] == "Completed"
 
 
+async def test_rewind_rearms_a_timer_that_was_outstanding_at_the_failure(
+    host: DevHost, client: df.DurableOrchestrationClient, tmp_path: Path
+) -> None:
+    """Azure's TimerFired message is still queued when the instance is rewound before it is due;
+    devhost keeps no queue for a Failed instance, so it arms the timer again."""
+    path = tmp_path / "needed.txt"
+    await client.start_new("WaitsAndReads", "timer-rw", str(path))
+    assert (await host.engine.wait_for("timer-rw", ended))["runtimeStatus"] == "Failed"
+    path.write_text("found", encoding="utf-8")
+    await client.rewind("timer-rw", "again")
+    await host.engine.wait_for("timer-rw", running)
+    host.engine.clock.advance(2 * 3600)
+    done = await host.engine.wait_for("timer-rw", ended)
+    assert (done["runtimeStatus"], done["output"]) == ("Completed", "found")
+
+
 async def test_rewind_after_retried_attempts_fails_as_non_deterministic(
     host: DevHost, client: df.DurableOrchestrationClient, tmp_path: Path
 ) -> None:

@@ -225,6 +225,16 @@ def RetriesReadText(context: df.DurableOrchestrationContext) -> Any:
     return (yield context.call_activity_with_retry("ReadText", retry, context.get_input()))
 
 
+@app.orchestration_trigger(context_name="context")
+def WaitsAndReads(context: df.DurableOrchestrationContext) -> Any:
+    """An hour's timer beside a read of the input's file: the read fails first, and the timer is
+    still outstanding when the instance fails."""
+    hour = context.create_timer(context.current_utc_datetime + timedelta(hours=1))
+    read = context.call_activity("ReadText", context.get_input())
+    results = yield context.task_all([hour, read])
+    return results[1]
+
+
 @app.activity_trigger(input_name="path")
 def ReadText(path: str) -> str:
     with open(path, encoding="utf-8") as file:
