@@ -154,12 +154,13 @@ async function loadRecent() {
 }
 
 // -- one instance, followed live -----------------------------------------------------------------
-let current = null; // {id, etag, timer, stages, deadline, rows, page, summaryOnly, ended}
+// {id, etag, timer, busy, again, stages, deadline, rows, page, summaryOnly, ended}
+let current = null;
 
 function openInstance(id, push) {
   if (current && current.timer) clearTimeout(current.timer);
-  current = { id, etag: null, timer: null, stages: [], deadline: null, rows: null, page: 0,
-    summaryOnly: false, ended: false };
+  current = { id, etag: null, timer: null, busy: false, again: false, stages: [], deadline: null,
+    rows: null, page: 0, summaryOnly: false, ended: false };
   if (push) history.pushState(null, "", "?instance=" + encodeURIComponent(id));
   $("instance-panel").hidden = false;
   $("instance-id").textContent = id;
@@ -173,8 +174,20 @@ function openInstance(id, push) {
   $("instance-title").scrollIntoView({ block: "start" });
 }
 
+// Ask again now (after an event or a command), without ever running two polls of one instance:
+// a poll in flight is followed at once by another instead.
+function pollSoon(followed) {
+  if (followed.busy) {
+    followed.again = true;
+    return;
+  }
+  if (followed.timer) clearTimeout(followed.timer);
+  poll(followed);
+}
+
 async function poll(followed) {
   if (followed !== current) return;
+  followed.busy = true;
   let delay = null;
   try {
     delay = followed.summaryOnly ? await pollSummary(followed) : await pollStatus(followed);
@@ -194,6 +207,11 @@ async function poll(followed) {
       notice("No instance with id " + followed.id + " (it may not exist yet, or was purged).", "error");
       delay = 5000;
     }
+  }
+  followed.busy = false;
+  if (followed.again && delay !== null) {
+    followed.again = false;
+    delay = 0;
   }
   if (followed === current && delay !== null) followed.timer = setTimeout(() => poll(followed), delay);
 }
@@ -424,8 +442,7 @@ async function raise(eventName, payload) {
   try {
     await api("POST", "/instances/" + encodeURIComponent(followed.id) + "/events/" + eventName, JSON.stringify(payload));
     notice("Sent " + eventName + ": " + JSON.stringify(payload) + ".");
-    if (followed.timer) clearTimeout(followed.timer);
-    poll(followed);
+    pollSoon(followed);
   } catch (error) {
     failed(error);
   }
@@ -453,8 +470,7 @@ async function terminate() {
     await api("POST", "/instances/" + encodeURIComponent(followed.id) + "/terminate");
     notice("Instance " + followed.id + " is being terminated.");
     followed.etag = null;
-    if (followed.timer) clearTimeout(followed.timer);
-    poll(followed);
+    pollSoon(followed);
   } catch (error) {
     failed(error);
   }
@@ -480,8 +496,7 @@ async function loadWholeTable() {
   if (!current) return;
   current.summaryOnly = false;
   current.etag = null;
-  if (current.timer) clearTimeout(current.timer);
-  poll(current);
+  pollSoon(current);
 }
 
 // -- wiring --------------------------------------------------------------------------------------

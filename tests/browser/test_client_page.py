@@ -17,10 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from azure.storage.blob.aio import BlobServiceClient
 from playwright.async_api import Page, expect
 
-from tests.browser.test_monitor_page import offloaded_reference
+from tests.browser.test_monitor_page import batch_with_its_status_blob_deleted
 from tests.e2e.conftest import FUNCTION_KEY, AppApi
 from tests.support.devhost_process import ROOT, DevhostProcess
 
@@ -199,13 +198,7 @@ async def test_batch_progress_shows_its_offloaded_table_in_pages(api: AppApi, pa
 async def test_a_status_blob_deleted_behind_the_apps_back_is_explained(
     api: AppApi, page: Page, app_host: DevhostProcess
 ) -> None:
-    instance_id = await api.start_ok("BatchProgress", 80)
-    await api.wait(instance_id)
-    reference = await offloaded_reference(api, instance_id)
-    async with BlobServiceClient.from_connection_string(
-        app_host.env["AzureWebJobsStorage"]
-    ) as storage:
-        await storage.get_blob_client(reference["container"], reference["blob"]).delete_blob()
+    instance_id = await batch_with_its_status_blob_deleted(api, app_host)
     await page.goto(ui_url(api, instance_id))
     await expect(page.locator("#notice")).to_contain_text("The custom status cannot be shown")
     await expect(page.locator("#notice")).to_have_attribute("data-kind", "error")

@@ -162,9 +162,8 @@ async def test_a_hostile_instance_id_is_shown_as_text(
     assert hostile in await page.title()
 
 
-async def test_a_status_blob_deleted_behind_the_apps_back_is_a_clear_message(
-    api: AppApi, page: Page, app_host: DevhostProcess
-) -> None:
+async def batch_with_its_status_blob_deleted(api: AppApi, app_host: DevhostProcess) -> str:
+    """A completed 80-item BatchProgress whose status log was deleted behind the app's back."""
     instance_id = await api.start_ok("BatchProgress", 80)
     await api.wait(instance_id)
     reference = await offloaded_reference(api, instance_id)
@@ -172,6 +171,13 @@ async def test_a_status_blob_deleted_behind_the_apps_back_is_a_clear_message(
     connection_string = app_host.env["AzureWebJobsStorage"]
     async with BlobServiceClient.from_connection_string(connection_string) as storage:
         await storage.get_blob_client(reference["container"], reference["blob"]).delete_blob()
+    return instance_id
+
+
+async def test_a_status_blob_deleted_behind_the_apps_back_is_a_clear_message(
+    api: AppApi, page: Page, app_host: DevhostProcess
+) -> None:
+    instance_id = await batch_with_its_status_blob_deleted(api, app_host)
 
     await page.goto(monitor_url(api, instance_id))
 
