@@ -454,10 +454,16 @@ function confirmAction(text, label) {
   $("confirm-text").textContent = text;
   $("confirm-ok").textContent = label;
   return new Promise((resolve) => {
-    const done = (answer) => () => { dialog.close(); resolve(answer); };
-    $("confirm-ok").onclick = done(true);
-    $("confirm-cancel").onclick = done(false);
-    dialog.addEventListener("cancel", () => resolve(false), { once: true });
+    const listening = new AbortController(); // one answer: then every listener goes
+    const answer = (value) => () => {
+      listening.abort();
+      if (dialog.open) dialog.close();
+      resolve(value);
+    };
+    const options = { signal: listening.signal };
+    $("confirm-ok").addEventListener("click", answer(true), options);
+    $("confirm-cancel").addEventListener("click", answer(false), options);
+    dialog.addEventListener("cancel", answer(false), options); // Escape
     dialog.showModal();
     $("confirm-cancel").focus();
   });

@@ -225,6 +225,10 @@ async def test_instance_list_opens_terminates_and_purges(
     await dialog.get_by_role("button", name="Cancel").click()
     await expect(dialog).to_be_hidden()
     await page.get_by_role("button", name="Terminate…").click()
+    await page.keyboard.press("Escape")  # also a "no"
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#runtime-status")).to_have_text("Running")
+    await page.get_by_role("button", name="Terminate…").click()
     await dialog.get_by_role("button", name="Terminate").click()
     await expect(page.locator("#runtime-status")).to_have_text("Terminated")
 

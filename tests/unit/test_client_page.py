@@ -55,6 +55,7 @@ async def test_no_inline_handlers_and_no_markup_writes():
     script = (PAGE_DIR / "app.js").read_text("utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script
+    assert not re.search(r"\.on[a-z]+\s*=", script)  # listeners only, no handler properties
     # Inlined into <script> and <style>: neither may close its element early.
     for name in ("app.js", "app.css"):
         assert "</" not in (PAGE_DIR / name).read_text("utf-8")
