@@ -98,15 +98,17 @@ async def _run(http: aiohttp.ClientSession, base_url: str, name: str, size: int)
         await asyncio.sleep(0.05)
 
 
-async def history_bytes(size: int) -> tuple[int, int]:
-    """(history bytes committed, final status bytes) of one BatchProgress of ``size`` items."""
+async def history_bytes(
+    size: int, orchestrator: str = "BatchProgress", app_source: str = APP
+) -> tuple[int, int]:
+    """(history bytes committed, final status bytes) of one run of ``size`` items."""
     from custom_status.connection import close_shared_clients
     from custom_status.status_log import LogReference, read_log_rows, resolved_log_json
     from devhost.engine import Engine
     from devhost.loader import load_app
     from devhost.options import HostOptions
 
-    with temporary_app(APP, "bench-history-") as (app_dir, azurite), saved_environ():
+    with temporary_app(app_source, "bench-history-") as (app_dir, azurite), saved_environ():
         os.environ.update(
             {"AzureWebJobsStorage": azurite.connection_string, "STATUS_BLOB_CONTAINER": "bench"}
         )
@@ -115,12 +117,12 @@ async def history_bytes(size: int) -> tuple[int, int]:
         await engine.start()
         try:
             input_json = json.dumps(json.dumps({"size": size}))  # as the SDK's start_new sends
-            instance_id = await engine.start_orchestration("BatchProgress", None, input_json)
+            instance_id = await engine.start_orchestration(orchestrator, None, input_json)
             status = await engine.wait_for(
                 instance_id, lambda s: s["runtimeStatus"] in ("Completed", "Failed"), 3600
             )
             if status["runtimeStatus"] != "Completed":
-                raise RuntimeError(f"BatchProgress failed: {str(status['output'])[:300]}")
+                raise RuntimeError(f"{orchestrator} failed: {str(status['output'])[:300]}")
             ref = LogReference.from_status(status["customStatus"])
             assert ref is not None, status["customStatus"]
             final = resolved_log_json(ref, await read_log_rows(ref))

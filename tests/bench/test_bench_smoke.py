@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench import batch_progress, polling, scaling, startup, throughput, wake
+from bench import batch_designs, batch_progress, polling, scaling, startup, throughput, wake
 from bench.__main__ import large_status, main
 from bench.common import Result, format_table, percentile
 
@@ -96,6 +96,17 @@ async def test_batch_progress() -> None:
     ]
     assert_shape(results[0], "ms_per_item_small", "ms_per_item_large", "ms_per_item_no_status")
     assert results[0].numbers["history_bytes"] > results[0].numbers["final_status_bytes"] > 0
+
+
+async def test_batch_designs() -> None:
+    results = await batch_designs.measure(size=200, rounds=1)
+    assert [r.name for r in results] == [
+        "7 batch, chunked design: status overhead",
+        "7 batch, chunked design: history",
+    ]
+    assert_shape(results[0], "ms_per_item_chunked", "ms_per_item_chunked_no_status")
+    numbers = results[0].numbers
+    assert 0 < numbers["history_bytes"] < numbers["final_status_bytes"]  # no row in history
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -1,0 +1,129 @@
+"""The other BatchProgress design, measured: one activity per chunk that processes its items and
+appends their rows itself, so no row ever passes through the orchestrator.
+
+Row 7 asks for both a small history (history bytes ÷ final status bytes <= 2) and a cheap status
+(÷ the same work with no status <= 1.3). BatchProgress (one activity per item, rows appended 100
+at a time beside the next chunk) meets the second and misses the first: each row is in the
+history twice and every item brings two events of its own. This benchmark runs the alternative
+through the same devhost and Azurite, ``BatchChunked`` against ``BatchChunkedNoStatus`` (the same
+chunks of ``CHUNK`` items, one activity each, without the append), so the trade can be decided on
+numbers. Not part of ``python -m bench``; run it with ``python -m bench.batch_designs [--quick]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import textwrap
+
+import aiohttp
+
+from bench.batch_progress import APP as BATCH_APP
+from bench.batch_progress import _run, history_bytes
+from bench.common import Result
+from bench.large_status import app_under_devhost
+
+APP = BATCH_APP + textwrap.dedent(
+    '''
+
+    from activities.process_batch_item import process_item
+    from custom_status.status_log import LogReference, append_rows, new_log
+
+    CHUNK = 100
+    GENERATION = 5_000
+
+
+    @app.activity_trigger(input_name="job")
+    async def ProcessChunkAndAppend(job):
+        """Process items [start, end) and append their rows to the instance's log."""
+        rows = [process_item(i) for i in range(job["start"], job["end"])]
+        log = LogReference.from_status(job["log"]) if job["log"] else None
+        if log is None:
+            log = new_log(job["instanceId"], job["logId"], rows_key="items")
+        appended = await append_rows(log, rows, {"done": job["end"], "total": job["total"]})
+        return appended.to_status()
+
+
+    @app.activity_trigger(input_name="job")
+    def ProcessChunk(job):
+        """The same work, no status: the number of items that did not succeed."""
+        rows = [process_item(i) for i in range(job["start"], job["end"])]
+        return sum(1 for row in rows if row["result"] != "ok")
+
+
+    def _chunked(context, with_status):
+        job = context.get_input()
+        total, done, log = job["size"], job.get("done", 0), job.get("log")
+        log_id = job.get("logId") or str(context.new_uuid()).replace("-", "")
+        end = min(done + GENERATION, total)
+        while done < end:
+            upto = min(done + CHUNK, end)
+            request = {"instanceId": context.instance_id, "start": done, "end": upto,
+                       "total": total, "log": log, "logId": log_id}
+            if with_status:
+                log = yield context.call_activity("ProcessChunkAndAppend", request)
+                context.set_custom_status(log)
+            else:
+                yield context.call_activity("ProcessChunk", request)
+            done = upto
+        if done < total:
+            context.continue_as_new({"size": total, "done": done, "log": log, "logId": log_id})
+        return done
+
+
+    @app.orchestration_trigger(context_name="context")
+    def BatchChunked(context):
+        return (yield from _chunked(context, True))
+
+
+    @app.orchestration_trigger(context_name="context")
+    def BatchChunkedNoStatus(context):
+        return (yield from _chunked(context, False))
+    '''
+)
+
+
+async def measure(size: int = 10_000, rounds: int = 3) -> list[Result]:
+    samples: dict[str, list[float]] = {"chunked": [], "bare": []}
+    with app_under_devhost(APP, "bench-designs-") as (host, _):
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
+            await _run(http, host.base_url, "BatchChunked", 100)  # warm up
+            for _ in range(rounds):
+                for kind, name in (("chunked", "BatchChunked"), ("bare", "BatchChunkedNoStatus")):
+                    samples[kind].append(await _run(http, host.base_url, name, size) / size)
+    history, final_status = await history_bytes(size, "BatchChunked", APP)
+    ms = {kind: statistics.median(values) * 1000 for kind, values in samples.items()}
+    overhead = ms["chunked"] / ms["bare"]
+    numbers = {
+        "items": float(size),
+        "ms_per_item_chunked": ms["chunked"],
+        "ms_per_item_chunked_no_status": ms["bare"],
+        "history_bytes": float(history),
+        "final_status_bytes": float(final_status),
+        "rounds": float(rounds),
+    }
+    return [
+        Result(
+            "7 batch, chunked design: status overhead",
+            overhead,
+            f"BatchChunked ÷ the same chunks with no status, at {size:,} items",
+            "<= 1.3",
+            overhead <= 1.3,
+            numbers,
+        ),
+        Result(
+            "7 batch, chunked design: history",
+            history / final_status,
+            f"history bytes of BatchChunked at {size:,} items ÷ its final status's bytes",
+            "<= 2",
+            history / final_status <= 2,
+            {},
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    for result in asyncio.run(measure(300, 1) if quick else measure()):
+        print(f"{result.name}: {result.ratio:.2f} (goal {result.goal}) {result.numbers}")
