@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+echo "==> the client page: http://localhost:7071/api/ui (with another --port, that port)"
 exec .venv/bin/python -m devhost --app-dir . "$@"
