@@ -15,11 +15,7 @@ import azure.functions as func
 from .blueprint import blueprint
 from .http import ApiError, http_errors, json_response, read_json_body
 from .instance_ids import validate_event_name, validate_instance_id
-from .status_view import has_ended, instance_exists
-
-
-def _not_found(instance_id: str) -> ApiError:
-    return ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
+from .status_view import has_ended, instance_exists, instance_not_found
 
 
 def _gone(instance_id: str) -> ApiError:
@@ -34,7 +30,7 @@ def _map_raise_error(error: Exception, instance_id: str) -> ApiError | None:
     if message == f"Instance with ID {instance_id} is gone: either completed or failed":
         return _gone(instance_id)
     if message == f"No instance with ID {instance_id} found.":
-        return _not_found(instance_id)
+        return instance_not_found(instance_id)
     return None
 
 
@@ -52,7 +48,7 @@ async def raise_instance_event(
 
     status = await client.get_status(instance_id)
     if not instance_exists(status):
-        raise _not_found(instance_id)
+        raise instance_not_found(instance_id)
     if has_ended(status):
         raise _gone(instance_id)
     try:

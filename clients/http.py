@@ -77,6 +77,15 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def whole_number(raw: str, low: int, high: int) -> int | None:
+    """``raw`` (surrounding spaces allowed) as a whole number from ``low`` to ``high``, else None.
+    ASCII digits only: ``str.isdigit()`` also accepts "²", which ``int()`` then refuses."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        return None
+    return int(text)
+
+
 def parse_json_text(text: str) -> Any:
     """Strict JSON. Python's ``json`` also accepts NaN, Infinity, numbers that overflow to
     ``inf`` (``1e999``) and lone UTF-16 surrogates (``"\\ud800"``); none of them can be sent on

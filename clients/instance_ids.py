@@ -20,6 +20,11 @@ MAX_INSTANCE_ID_LENGTH = 256
 FORBIDDEN_CHARACTERS = frozenset("/\\#?")
 
 
+def has_control_characters(text: str) -> bool:
+    """Any Unicode control character (category Cc: C0, DEL and C1)."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
 def validate_instance_id(instance_id: str | None) -> str:
     """Return ``instance_id`` if valid, else raise ApiError(400, "invalid_instance_id")."""
 
@@ -34,7 +39,7 @@ def validate_instance_id(instance_id: str | None) -> str:
         raise reject("it must not start with '@' (reserved for entity ids)")
     if any(char in FORBIDDEN_CHARACTERS for char in instance_id):
         raise reject("it must not contain '/', '\\', '#' or '?'")
-    if any(unicodedata.category(char) == "Cc" for char in instance_id):
+    if has_control_characters(instance_id):
         raise reject("it must not contain control characters")
     if instance_id in (".", ".."):
         raise reject("it must not be '.' or '..' (a URL path resolves them away)")
@@ -57,7 +62,7 @@ def validate_event_name(event_name: str | None) -> str:
         raise reject("it must not be empty")
     if "/" in event_name or event_name in (".", ".."):
         raise reject("it must not contain '/' or be '.' or '..'")
-    if any(unicodedata.category(char) == "Cc" for char in event_name):
+    if has_control_characters(event_name):
         raise reject("it must not contain control characters")
     return event_name
 

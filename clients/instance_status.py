@@ -40,6 +40,7 @@ from .status_view import (
     format_time,
     has_ended,
     instance_exists,
+    instance_not_found,
     resolve_custom_status_data,
     resolve_read_status,
     status_reference,
@@ -101,7 +102,7 @@ async def get_instance_status(
     show_input = _bool_param(req, "showInput", False)
     status = await client.get_status(instance_id, show_input=show_input)
     if not instance_exists(status):
-        raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
+        raise instance_not_found(instance_id)
     # The tag is computed before anything is downloaded: an offloaded status's reference holds
     # its content's SHA-256, so the unresolved status already names the whole representation.
     # (A resolve=false answer carries a fresh SAS URL each time, so it is never 304.)
@@ -115,7 +116,7 @@ async def get_instance_status(
     if resolve:
         status = await resolve_read_status(client, status, show_input=show_input, raw=True)
         if status is None:
-            raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
+            raise instance_not_found(instance_id)
         offloaded = await resolve_custom_status_data(status)
         if offloaded is None:
             body = await status_to_json(status)

@@ -21,10 +21,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from .blueprint import blueprint
-from .http import ApiError, http_errors, json_response
-from .instance_ids import validate_instance_id
+from .http import ApiError, http_errors, json_response, whole_number
+from .instance_ids import has_control_characters, validate_instance_id
 from .registry import STARTABLE
-from .status_view import format_time, has_ended, instance_exists
+from .status_view import format_time, has_ended, instance_exists, instance_not_found
 
 RECENT_DAYS = 7
 HOST_PAGE_SIZE = 100
@@ -55,10 +55,10 @@ def _top(req: func.HttpRequest) -> int:
     raw = req.params.get("top")
     if raw is None:
         return DEFAULT_TOP
-    text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_TOP:
+    top = whole_number(raw, 1, MAX_TOP)
+    if top is None:
         raise ApiError(400, "invalid_top", f"top must be a whole number from 1 to {MAX_TOP}.")
-    return int(text)
+    return top
 
 
 def _summary(status: Any) -> dict[str, Any]:
@@ -143,7 +143,7 @@ async def terminate_instance(
     """Terminate a Pending, Running or Suspended instance."""
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
     reason = req.params.get("reason") or "Terminated from the client page."
-    if len(reason) > MAX_REASON_LENGTH or any(ord(c) < 32 for c in reason):
+    if len(reason) > MAX_REASON_LENGTH or has_control_characters(reason):
         raise ApiError(
             400,
             "invalid_reason",
@@ -151,7 +151,7 @@ async def terminate_instance(
         )
     status = await client.get_status(instance_id)
     if not instance_exists(status):
-        raise ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
+        raise instance_not_found(instance_id)
     if has_ended(status):
         raise ApiError(
             410,

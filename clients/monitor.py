@@ -28,7 +28,7 @@ import azure.functions as func
 
 from .blueprint import blueprint
 from .html_pages import html_response, script_json
-from .http import ApiError, http_errors
+from .http import ApiError, http_errors, whole_number
 from .instance_ids import validate_instance_id
 
 DEFAULT_INTERVAL_MS = 1000
@@ -48,19 +48,15 @@ def _interval_ms(req: func.HttpRequest) -> int:
     raw = req.params.get("interval")
     if raw is None:
         return DEFAULT_INTERVAL_MS
-    text = raw.strip()
-    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
-    if (
-        not (text.isascii() and text.isdigit())
-        or not MIN_INTERVAL_MS <= int(text) <= MAX_INTERVAL_MS
-    ):
+    interval = whole_number(raw, MIN_INTERVAL_MS, MAX_INTERVAL_MS)
+    if interval is None:
         raise ApiError(
             400,
             "invalid_interval",
             f"interval must be whole milliseconds from {MIN_INTERVAL_MS} to {MAX_INTERVAL_MS}; "
             f"got {raw!r}.",
         )
-    return int(text)
+    return interval
 
 
 def status_path(req: func.HttpRequest, instance_id: str) -> str:

@@ -31,15 +31,12 @@ from .status_view import (
     STORAGE_UNAVAILABLE,
     has_ended,
     instance_exists,
+    instance_not_found,
 )
 
 # The SDK raises Exception("The operation failed with an unexpected status code 412") when the
 # host refuses to purge a non-terminal instance (the extension answers 412, some hosts 409).
 _REFUSED = re.compile(r"unexpected status code (409|412)\b")
-
-
-def _not_found(instance_id: str) -> ApiError:
-    return ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
 
 
 def _running(instance_id: str, runtime_status: str) -> ApiError:
@@ -85,7 +82,7 @@ async def purge_instance(
     instance_id = validate_instance_id(req.route_params.get("instanceId"))
     status = await client.get_status(instance_id)
     if not instance_exists(status):
-        raise _not_found(instance_id)
+        raise instance_not_found(instance_id)
     if not has_ended(status):
         raise _running(instance_id, status.runtime_status.value)
 
@@ -98,7 +95,7 @@ async def purge_instance(
         # Restarted with the same id between the check and the purge.
         raise _running(instance_id, "running again") from None
     if result.instances_deleted == 0:
-        raise _not_found(instance_id)  # purged concurrently
+        raise instance_not_found(instance_id)  # purged concurrently
     return json_response(
         {
             "instanceId": instance_id,

@@ -127,6 +127,11 @@ def instance_exists(status: DurableOrchestrationStatus | None) -> bool:
     return status is not None and status.runtime_status is not None
 
 
+def instance_not_found(instance_id: str) -> ApiError:
+    """The 404 every route answers for an id ``get_status`` did not find."""
+    return ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
+
+
 def has_ended(status: DurableOrchestrationStatus) -> bool:
     """Whether the instance is Completed, Failed, Terminated or Canceled."""
     return status.runtime_status in ENDED

@@ -85,7 +85,8 @@ async def test_terminate_answers_202_then_410_and_404_for_unknown(
         404,
         "instance_not_found",
     )
-    assert_app_error(
-        await api.request("POST", path, params={"reason": "a\nb"}), 400, "invalid_reason"
-    )
+    for reason in ("a\nb", "a\x7fb", "a\x85b"):  # C0, DEL, C1: as instance ids are checked
+        assert_app_error(
+            await api.request("POST", path, params={"reason": reason}), 400, "invalid_reason"
+        )
     assert (await api.request("POST", path, key=None)).status == 401
