@@ -222,7 +222,8 @@ class Engine:
         store.put_instance(instance)
         effects.ready.append(instance_id)
         for seq, fire_text in rewound.timers:
-            fire_at = format_timestamp(parse_timestamp(fire_text))  # fixed width: it sorts
+            moment = parse_timestamp(fire_text)
+            fire_at = format_timestamp(moment)  # fixed width: it sorts
             if fire_at <= now:
                 log.warning(
                     "Instance %s: timer %d was due at %s while the instance was Failed; on Azure "
@@ -234,7 +235,7 @@ class Engine:
                 continue
             fired = make_event(EventType.TIMER_FIRED, fire_at, TimerId=seq, FireAt=fire_at)
             store.add_message(instance_id, fired, instance.execution_id, fire_at)
-            effects.timers.append((parse_timestamp(fire_at), instance_id))
+            effects.timers.append((moment, instance_id))
         if rewound.activities:
             log.warning(
                 "Instance %s: %s had not completed when the instance failed; on Azure a result "

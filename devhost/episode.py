@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import collections
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from devhost.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves
 from devhost.errors import InvalidInstanceId
 from devhost.history import (
     COMPLETION_KEYS,
+    FAILURE_EVENTS,
     EventType,
     format_timestamp,
     make_event,
@@ -47,7 +48,6 @@ from devhost.status import RuntimeStatus, validate_instance_id
 
 MAX_CUSTOM_STATUS_BYTES = 16_384
 
-_FAILURES = {EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED}
 _WITH_RETRY = {ActionType.CALL_ACTIVITY_WITH_RETRY, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY}
 _ACTIVITY_CALLS = {ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY}
 # Json.NET, which re-serialises the status on the host, also escapes these three.
@@ -98,7 +98,7 @@ def select_batch(state: OrchestrationState, execution_id: str, messages: list[In
                 stale.append(message.id)
                 continue
             retry_related = task.retry is not None and (
-                kind in _FAILURES or task.kind == "retry_timer"
+                kind in FAILURE_EVENTS or task.kind == "retry_timer"
             )
             if retry_related and batch:
                 return Batch(batch, stale, more=True)
@@ -286,7 +286,7 @@ def _settle(ctx: EpisodeContext, outcome: Outcome, event: dict[str, Any]) -> Non
     if task is None or task.retry is None:
         return
     retry = task.retry
-    if kind in _FAILURES:
+    if kind in FAILURE_EVENTS:
         # DurableTask's RetryInterceptor waits before every retry, and once more after the last
         # attempt before giving up; the SDK numbers that timer now.
         seq = outcome.state.take_seq()
@@ -384,16 +384,9 @@ def _rematch(state: OrchestrationState, seq: int, leaf: Leaf) -> None:
     if task is None:
         return
     if task.kind == "timer":
-        state.pending[seq] = PendingTask(kind="timer", path=list(leaf.path))
+        state.pending[seq] = replace(task, path=list(leaf.path))
     elif leaf.kind in _WITH_RETRY:
-        state.pending[seq] = PendingTask(
-            kind=task.kind,
-            name=task.name,
-            input=task.input,
-            child_id=task.child_id,
-            retry=_retry_state(leaf.action),
-            retry_kind=task.kind,
-        )
+        state.pending[seq] = replace(task, retry=_retry_state(leaf.action), retry_kind=task.kind)
 
 
 def _retry_state(action: dict[str, Any]) -> RetryState:

@@ -49,6 +49,10 @@ COMPLETION_KEYS = {
 }
 
 
+# Events that report a task's failure.
+FAILURE_EVENTS = frozenset({EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED})
+
+
 def format_timestamp(moment: datetime) -> str:
     """Fixed-width UTC text, so that timestamps also sort correctly as strings in SQLite."""
     return moment.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from devhost.history import COMPLETION_KEYS, EventType
+from devhost.history import COMPLETION_KEYS, FAILURE_EVENTS, EventType
 from devhost.records import OrchestrationState, PendingTask, TaskKind
 
 # The event that records each kind of scheduled task in history.
@@ -66,7 +66,7 @@ def rewind_history(events: list[dict[str, Any]]) -> Rewound:
     failed = {
         (event["EventType"], int(event["TaskScheduledId"]))
         for event in events
-        if event["EventType"] in _FAILURES
+        if event["EventType"] in FAILURE_EVENTS
     }
     rewound = Rewound(events=[])
     for event in events:
@@ -83,13 +83,10 @@ def rewind_history(events: list[dict[str, Any]]) -> Rewound:
     return rewound
 
 
-_FAILURES = {EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED}
-
-
 def _cleared(event: dict[str, Any], failed: set[tuple[int, int]]) -> bool:
     """A failure, the failed execution's end, or the TaskScheduled of a failed activity."""
     kind = event["EventType"]
-    if kind in _FAILURES:
+    if kind in FAILURE_EVENTS:
         return True
     if kind == EventType.EXECUTION_COMPLETED:
         return bool(event.get("OrchestrationStatus") == "Failed")
@@ -111,7 +108,7 @@ def _rebuild(rewound: Rewound) -> None:
     for seq, event in scheduled.items():
         if seq in completed:
             continue
-        task_kind = SCHEDULING_EVENTS[EventType(event["EventType"])]
+        task_kind = state.replay[seq]
         state.pending[seq] = PendingTask(
             kind=task_kind,
             name=event.get("Name"),
