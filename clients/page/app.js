@@ -46,23 +46,31 @@ class ApiFailure extends Error {
   }
 }
 
-async function api(method, path, body) {
-  const init = { method, cache: "no-store", headers: headers() };
+// One request to the API with the key; an unreachable app is an ApiFailure with status 0.
+async function send(method, path, { body, extraHeaders } = {}) {
+  const init = { method, cache: "no-store", headers: headers(extraHeaders) };
   if (body !== undefined) {
     init.body = body;
     init.headers["Content-Type"] = "application/json";
   }
-  let response;
   try {
-    response = await fetch(API + path, init);
+    return await fetch(API + path, init);
   } catch (error) {
     throw new ApiFailure(0, "The app cannot be reached; check your connection.");
   }
+}
+
+// The answer's JSON (null if none); an error status is thrown as an ApiFailure in plain words.
+async function dataOf(response) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (error) { data = null; }
   if (!response.ok) throw new ApiFailure(response.status, explain(response.status, data));
   return data;
+}
+
+async function api(method, path, body) {
+  return dataOf(await send(method, path, { body }));
 }
 
 // API errors in plain words.
@@ -195,7 +203,7 @@ async function poll(followed) {
     failed(error);
     if (error instanceof ApiFailure && error.status === 502) {
       // The stored status cannot be shown, but the instance itself can.
-      api("GET", "/status/" + encodeURIComponent(followed.id) + "?resolve=false")
+      api("GET", statusPath(followed.id) + "?resolve=false")
         .then((body) => { if (followed === current) renderFacts(body); })
         .catch(() => {});
     }
@@ -224,20 +232,10 @@ function retryAfterMs(response) {
 // The resolved status, with If-None-Match: an unchanged status is a bodiless 304.
 async function pollStatus(followed) {
   const extra = followed.etag ? { "If-None-Match": followed.etag } : {};
-  let response;
-  try {
-    response = await fetch(statusPath(followed.id), { cache: "no-store", headers: headers(extra) });
-  } catch (error) {
-    throw new ApiFailure(0, "The app cannot be reached; retrying.");
-  }
+  const response = await send("GET", statusPath(followed.id), { extraHeaders: extra });
   if (response.status === 304) return retryAfterMs(response);
-  if (!response.ok) {
-    let data = null;
-    try { data = await response.json(); } catch (error) { data = null; }
-    throw new ApiFailure(response.status, explain(response.status, data));
-  }
+  const body = await dataOf(response);
   followed.etag = response.headers.get("ETag");
-  const body = await response.json();
   if (followed !== current) return null;
   notice("");
   render(followed, body);
@@ -249,7 +247,7 @@ async function pollStatus(followed) {
 
 // For a large table: the unresolved status, whose reference carries the summary.
 async function pollSummary(followed) {
-  const body = await api("GET", "/status/" + encodeURIComponent(followed.id) + "?resolve=false");
+  const body = await api("GET", statusPath(followed.id) + "?resolve=false");
   if (followed !== current) return null;
   const reference = body.customStatus && (body.customStatus.$customStatusLog || body.customStatus.$customStatusRef);
   const summary = reference && reference.summary;
@@ -274,7 +272,7 @@ function finish(followed, body) {
 }
 
 function statusPath(id) {
-  return API + "/status/" + encodeURIComponent(id);
+  return "/status/" + encodeURIComponent(id);
 }
 
 function renderFacts(body) {
