@@ -20,7 +20,7 @@ import textwrap
 import aiohttp
 
 from bench.batch_progress import APP as BATCH_APP
-from bench.batch_progress import _run, history_bytes
+from bench.batch_progress import history_bytes, run_batch
 from bench.common import Result
 from bench.large_status import app_under_devhost
 
@@ -88,10 +88,10 @@ async def measure(size: int = 10_000, rounds: int = 3) -> list[Result]:
     samples: dict[str, list[float]] = {"chunked": [], "bare": []}
     with app_under_devhost(APP, "bench-designs-") as (host, _):
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
-            await _run(http, host.base_url, "BatchChunked", 100)  # warm up
+            await run_batch(http, host.base_url, "BatchChunked", 100)  # warm up
             for _ in range(rounds):
                 for kind, name in (("chunked", "BatchChunked"), ("bare", "BatchChunkedNoStatus")):
-                    samples[kind].append(await _run(http, host.base_url, name, size) / size)
+                    samples[kind].append(await run_batch(http, host.base_url, name, size) / size)
     history, final_status = await history_bytes(size, "BatchChunked", APP)
     ms = {kind: statistics.median(values) * 1000 for kind, values in samples.items()}
     overhead = ms["chunked"] / ms["bare"]

@@ -75,7 +75,7 @@ APP = textwrap.dedent(
 )
 
 
-async def _run(http: aiohttp.ClientSession, base_url: str, name: str, size: int) -> float:
+async def run_batch(http: aiohttp.ClientSession, base_url: str, name: str, size: int) -> float:
     """Seconds from the start request until the instance (all generations) has completed."""
     instance_id = f"{name}-{size}-{uuid.uuid4().hex[:8]}"
     url = f"{base_url}/runtime/webhooks/durabletask/orchestrators/{name}/{instance_id}"
@@ -137,14 +137,14 @@ async def measure(small: int = 500, large: int = 10_000, rounds: int = 3) -> lis
     with app_under_devhost(APP, "bench-batch-") as (host, _):
         # No client timeout: a 100,000-item run waits far longer than aiohttp's default 5 minutes.
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
-            await _run(http, host.base_url, "BatchProgress", 50)  # warm up
+            await run_batch(http, host.base_url, "BatchProgress", 50)  # warm up
             for _ in range(rounds):  # interleaved: drift affects all three alike
                 for kind, name, size in (
                     ("small", "BatchProgress", small),
                     ("large", "BatchProgress", large),
                     ("bare", "BatchNoStatus", large),
                 ):
-                    samples[kind].append(await _run(http, host.base_url, name, size) / size)
+                    samples[kind].append(await run_batch(http, host.base_url, name, size) / size)
     history, final_status = await history_bytes(large)
     ms = {kind: statistics.median(values) * 1000 for kind, values in samples.items()}
     scaling = ms["large"] / ms["small"]
