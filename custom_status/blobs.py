@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -135,14 +135,21 @@ async def store_status(ref: StatusReference, json_text: str, *, settings: Storag
     async with service_client(settings) as service:
         container = service.get_container_client(ref.container)
         with storage_errors(f"upload {ref.blob}"):
-            try:
-                await _upload(container, ref, data)
-            except ResourceNotFoundError as exc:
-                if exc.error_code != "ContainerNotFound":
-                    raise
-                with suppress(ResourceExistsError):  # created concurrently by another upload
-                    await container.create_container()
-                await _upload(container, ref, data)
+            await in_container(container, lambda: _upload(container, ref, data))
+
+
+async def in_container(container: ContainerClient, write: Callable[[], Awaitable[None]]) -> None:
+    """Run ``write``; if the container does not exist yet, create it (or find it created by a
+    concurrent writer) and run ``write`` once more. The container is made on first use, so a
+    deployment needs no setup step."""
+    try:
+        await write()
+    except ResourceNotFoundError as exc:
+        if exc.error_code != "ContainerNotFound":
+            raise
+        with suppress(ResourceExistsError):  # created concurrently by another writer
+            await container.create_container()
+        await write()
 
 
 async def _upload(container: ContainerClient, ref: StatusReference, data: bytes) -> None:

@@ -39,7 +39,7 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from custom_status.blobs import settings_or_env, storage_errors
+from custom_status.blobs import in_container, settings_or_env, storage_errors
 from custom_status.connection import StorageSettings, service_client
 from custom_status.errors import InvalidStatusReference, StatusBlobCorrupt, StatusBlobMissing
 from custom_status.naming import instance_prefix
@@ -207,16 +207,12 @@ async def append_rows(
 
 async def _create(container: Any, blob: Any) -> None:
     """Create the append blob (and the container) unless an earlier attempt did."""
-    try:
+
+    async def create_blob() -> None:
         with suppress(ResourceExistsError):
             await blob.create_append_blob(if_none_match="*")
-    except ResourceNotFoundError as exc:
-        if exc.error_code != "ContainerNotFound":
-            raise
-        with suppress(ResourceExistsError):  # created concurrently by another writer
-            await container.create_container()
-        with suppress(ResourceExistsError):
-            await blob.create_append_blob(if_none_match="*")
+
+    await in_container(container, create_blob)
 
 
 async def read_log_rows(ref: LogReference, *, settings: StorageSettings | None = None) -> bytes:
