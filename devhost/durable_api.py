@@ -162,7 +162,7 @@ class DurableApi:
         except Exception:
             # The path's repr: a caller's %0A must not start a forged line in the host's log.
             log.exception("durable HTTP API request %s %r failed", request.method, request.path)
-            return error_response(500, "Something went wrong while processing your request")
+            return error_response(500, SOMETHING_WENT_WRONG)
 
     async def _dispatch(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
         method = request.method

@@ -37,7 +37,7 @@ from .status import (
     UPLOAD_RETRY,
     CustomStatusOffloadFailed,
     check_summary,
-    first_line,
+    gave_up,
 )
 
 APPEND_CUSTOM_STATUS = "AppendCustomStatus"
@@ -78,11 +78,7 @@ class PendingAppend:
         return self.task.state is TaskState.FAILED
 
     def failure(self, error: BaseException) -> CustomStatusOffloadFailed:
-        return CustomStatusOffloadFailed(
-            f"could not append {self.row_count} rows to the custom status log after "
-            f"{UPLOAD_RETRY.max_number_of_attempts} attempts; the previous status is unchanged. "
-            f"Last error: {first_line(error)}"
-        )
+        return gave_up(f"append {self.row_count} rows to the custom status log", error)
 
     def finish(self, result: Any) -> dict[str, Any]:
         """Set the activity's log reference as the status and return it (the next ``log``)."""

@@ -97,6 +97,14 @@ def first_line(error: BaseException) -> str:
     return str(error).strip().split("\n", 1)[0].strip()
 
 
+def gave_up(action: str, error: BaseException) -> CustomStatusOffloadFailed:
+    """The failure of a status write whose activity gave up after ``UPLOAD_RETRY``'s attempts."""
+    return CustomStatusOffloadFailed(
+        f"could not {action} after {UPLOAD_RETRY.max_number_of_attempts} attempts; the previous "
+        f"status is unchanged. Last error: {first_line(error)}"
+    )
+
+
 def _state(context: df.DurableOrchestrationContext) -> _Offloads:
     state = _offloads.get(context)
     if state is None:
@@ -155,11 +163,10 @@ def set_custom_status(
                 },
             )
         except Exception as error:
-            attempts = UPLOAD_RETRY.max_number_of_attempts
-            raise CustomStatusOffloadFailed(
-                f"could not store the custom status ({size:,} UTF-16 bytes, over the host's "
-                f"{MAX_INLINE_BYTES:,}) in Blob storage after {attempts} attempts; the previous "
-                f"status is unchanged. Last error: {first_line(error)}"
+            raise gave_up(
+                f"store the custom status ({size:,} UTF-16 bytes, over the host's "
+                f"{MAX_INLINE_BYTES:,}) in Blob storage",
+                error,
             ) from None
         reference = StatusReference.from_status(result)
         if reference is None:
