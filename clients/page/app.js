@@ -266,9 +266,7 @@ function finish(followed, body) {
   followed.ended = true;
   loadRecent().catch(failed);
   notice("The instance has ended: " + body.runtimeStatus + ". Updates stopped.");
-  $("terminate").disabled = true;
-  $("purge").disabled = false;
-  return null;
+  return null; // renderFacts has already switched Terminate off and Purge on
 }
 
 function statusPath(id) {
