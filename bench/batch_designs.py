@@ -28,6 +28,7 @@ APP = BATCH_APP + textwrap.dedent(
     '''
 
     from activities.process_batch_item import process_item
+    from orchestrators.batch_progress import status_row
     from custom_status.status_log import LogReference, append_rows, new_log
 
     CHUNK = 100
@@ -37,7 +38,7 @@ APP = BATCH_APP + textwrap.dedent(
     @app.activity_trigger(input_name="job")
     async def ProcessChunkAndAppend(job):
         """Process items [start, end) and append their rows to the instance's log."""
-        rows = [process_item(i) for i in range(job["start"], job["end"])]
+        rows = [status_row(i, process_item(i)) for i in range(job["start"], job["end"])]
         log = LogReference.from_status(job["log"]) if job["log"] else None
         if log is None:
             log = new_log(job["instanceId"], job["logId"], rows_key="items")

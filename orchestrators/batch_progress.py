@@ -11,11 +11,13 @@ as ``/api/status`` resolves it, is the table of the items done so far::
 Each row is about 320 UTF-16 bytes, so the table passes the host's 16,384-byte limit after about
 50 items and reaches ~32 MB at 100,000. It is an append-style status (``append_status.py``): rows
 are appended to the instance's log blob, and the host holds only the log reference with the
-summary ``{"done", "total", "state"}``. A row enters the history twice (its activity's result,
-then the append's input), the table never, so a chunk costs the same at item 99,975 as at item
-25. Rows are appended 100 at a time, each append scheduled beside the next chunk's items (one
-``task_all``) so it adds no waiting of its own; the summary and the table move together, at most
-125 items behind the work, and a generation's last rows are appended before it ends.
+summary ``{"done", "total", "state"}``. ``ProcessBatchItem`` reports only what its work produced
+(``{"result", "checksum"}``) and the orchestrator makes the row from it (``status_row``), so a row
+enters the history once (the append's input) and the table never: a chunk costs the same at item
+99,975 as at item 25. Rows are appended 100 at a time, each append scheduled beside the next
+chunk's items (one ``task_all``) so it adds no waiting of its own; the summary and the table move
+together, at most 125 items behind the work, and a generation's last rows are appended before it
+ends.
 
 The history is kept bounded too: every ``ITEMS_PER_GENERATION`` items the orchestrator continues
 as new, passing on ``{"size", "resume": {"done", "failed", "log"}}``. (Continue-as-new rather than
@@ -92,6 +94,31 @@ def parse_input(value: Any) -> tuple[int, int, int, dict[str, Any] | None]:
     return parse_batch_size(value), 0, 0, None
 
 
+def item_name(index: int) -> str:
+    """Item ``index``'s name (0-based index, numbered from 1 as people count): ``item-0001``."""
+    return f"item-{index + 1:04d}"
+
+
+def status_row(index: int, outcome: dict[str, Any]) -> dict[str, Any]:
+    """Item ``index``'s row in the status table, from ``ProcessBatchItem``'s outcome.
+
+    The activity returns only what the work produced; the number, name and message are made here.
+    Were the activity to return the whole row, the history would hold every row twice: as its
+    result and again in the append's input (bench/batch_progress.py's history row)."""
+    name, result, checksum = item_name(index), outcome["result"], outcome["checksum"]
+    if result == "ok":
+        message = f"{name} validated, transformed and stored (checksum {checksum})."
+    else:
+        message = f"{name} was not processed: {result}."
+    return {
+        "item": index + 1,
+        "name": name,
+        "result": result,
+        "checksum": checksum,
+        "message": message,
+    }
+
+
 def progress_summary(done: int, total: int) -> dict[str, Any]:
     """What the host shows inline, next to the log reference (and clients without reading it)."""
     return {"done": done, "total": total, "state": "completed" if done == total else "running"}
@@ -116,13 +143,14 @@ def batch_progress(context: df.DurableOrchestrationContext) -> Generator[Any, An
             work.append(append.task)
             unsaved, create = [], False
         try:
-            rows = yield context.task_all(work)
+            outcomes = yield context.task_all(work)
         except Exception as error:
             if append is not None and append.failed():
                 raise append.failure(error) from None
             raise
         if append is not None:
-            log = append.finish(rows.pop())
+            log = append.finish(outcomes.pop())
+        rows = [status_row(index, outcome) for index, outcome in zip(chunk, outcomes, strict=True)]
         done += len(rows)
         failed += sum(1 for row in rows if row.get("result") != "ok")
         unsaved.extend(rows)

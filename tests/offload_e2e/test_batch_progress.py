@@ -9,7 +9,7 @@ import pytest
 
 from activities.process_batch_item import process_item
 from custom_status.status_log import LogReference
-from orchestrators.batch_progress import ITEMS_PER_GENERATION, ROWS_PER_APPEND
+from orchestrators.batch_progress import ITEMS_PER_GENERATION, ROWS_PER_APPEND, status_row
 from tests.support.http import start_like_the_sdk, wait_until
 
 from .helpers import (
@@ -66,7 +66,7 @@ async def test_a_batch_of_2000_appends_its_table_completes_and_purges_clean(
         "done": SIZE,
         "total": SIZE,
         "state": "completed",
-        "items": [process_item(index) for index in range(SIZE)],
+        "items": [status_row(index, process_item(index)) for index in range(SIZE)],
     }
     assert ours["output"] == final["output"]
     assert await instance_blobs(blobs, instance_id) == {log.blob}  # one log for the whole batch

@@ -22,6 +22,7 @@ from orchestrators.batch_progress import (
     ROWS_PER_APPEND,
     parse_batch_size,
     parse_input,
+    status_row,
 )
 from orchestrators.inputs import InvalidInput
 from tests.replay import History, run_episode, run_failing_episode
@@ -49,7 +50,8 @@ def test_a_batch_of_300_appends_its_rows_100_at_a_time(orchestrator):
     # An empty table first (clients see "0 of 300" at once), then ROWS_PER_APPEND rows a time.
     assert appends[0]["rows"] == [] and appends[0]["summary"]["done"] == 0
     assert [len(a["rows"]) for a in appends[1:]] == [ROWS_PER_APPEND] * 3
-    assert [row for a in appends for row in a["rows"]] == [process_item(i) for i in range(300)]
+    rows = [row for a in appends for row in a["rows"]]
+    assert rows == [status_row(i, process_item(i)) for i in range(300)]
     assert [a["summary"]["done"] for a in appends] == [0, 100, 200, 300]
 
     ref = LogReference.from_status(run.final["customStatus"])
@@ -161,8 +163,32 @@ def test_a_bad_input_fails_the_instance(orchestrator):
     assert "BatchProgress input must be the batch size" in error
 
 
-def test_process_item_rows_are_deterministic_and_numbered_from_one():
-    assert process_item(36) == process_item(36)
-    assert process_item(36)["item"] == 37 and process_item(36)["name"] == "item-0037"
+def test_process_item_outcomes_are_deterministic():
+    assert process_item(36) == process_item(36) != process_item(37)
+    assert set(process_item(36)) == {"result", "checksum"}  # the work's outcome, not the row
     with pytest.raises(ValueError):
         process_item(-1)
+
+
+def test_status_rows_are_numbered_from_one_and_say_what_happened():
+    row = status_row(36, {"result": "ok", "checksum": "0123456789abcdef"})
+    assert row == {
+        "item": 37,
+        "name": "item-0037",
+        "result": "ok",
+        "checksum": "0123456789abcdef",
+        "message": "item-0037 validated, transformed and stored (checksum 0123456789abcdef).",
+    }
+    refused = status_row(0, {"result": "rejected", "checksum": ""})
+    assert refused["message"] == "item-0001 was not processed: rejected."
+
+
+def test_each_row_is_in_the_history_once(orchestrator):
+    """The items' results carry only their outcome; the row itself is only in the append's
+    input. (Were the activity to return the row, the history would hold every row twice.)"""
+    history = History(NAME, 100)
+    run = drive(orchestrator(NAME), history, answer)
+    rows = [row for a in run.inputs_of(APPEND_CUSTOM_STATUS) for row in a["rows"]]
+    assert len(rows) == 100
+    history_text = json.dumps(history.events)
+    assert all(history_text.count(row["message"]) == 1 for row in rows)
