@@ -6,8 +6,9 @@ Two rows, each from one run of ``python -m devhost`` with its own Azurite (as be
   (goal <= 1.5). Before the append-style status, 1,000 items cost 4.8x per item what 125 did:
   every chunk re-uploaded the whole table and every replay re-serialised it.
 - **overhead**: BatchProgress ÷ ``BatchNoStatus``, the same orchestration (chunks of 25, the same
-  activity, continue-as-new every 500 items) setting no status at all, at ``large`` items
-  (goal <= 1.3): what keeping a 100,000-row table in the status costs on top of the work.
+  activity, continue-as-new every ``ITEMS_PER_GENERATION`` items) setting no status at all, at
+  ``large`` items (goal <= 1.3): what keeping a 100,000-row table in the status costs on top of
+  the work.
 - **history**: the UTF-8 bytes of every history event BatchProgress's generations commit for
   ``large`` items ÷ the bytes of its final status as clients get it (goal <= 2). This one runs the
   engine in-process (``engine.stats.history_bytes``), since a finished generation's history is

@@ -24,11 +24,9 @@ from history; no I/O here.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Any
 
 import azure.durable_functions as df
-from azure.durable_functions.models.Task import TaskBase, TaskState
 
 from custom_status.status_log import LogReference
 
@@ -55,53 +53,8 @@ def append_custom_status(
     """Append ``rows`` to the status log ``log`` (None: start one) and set it as the status.
 
     Returns the new log (pass it to the next call). ``summary`` is a small JSON object (at most
-    ``MAX_SUMMARY_BYTES``) shown with the rows; its ``rows_key`` member, if any, is replaced."""
-    append = start_append(context, log, rows, summary, rows_key=rows_key)
-    try:
-        result = yield append.task
-    except Exception as error:
-        raise append.failure(error) from None
-    return append.finish(result)
-
-
-@dataclass(frozen=True)
-class PendingAppend:
-    """An ``AppendCustomStatus`` call already scheduled, to be yielded alone or beside other work
-    (``context.task_all([*work, append.task])``) so the append costs no time of its own."""
-
-    context: df.DurableOrchestrationContext
-    task: TaskBase
-    row_count: int
-
-    def failed(self) -> bool:
-        """The append gave up (after its retries): tells its failure from the other work's."""
-        return self.task.state is TaskState.FAILED
-
-    def failure(self, error: BaseException) -> CustomStatusOffloadFailed:
-        return gave_up(f"append {self.row_count} rows to the custom status log", error)
-
-    def finish(self, result: Any) -> dict[str, Any]:
-        """Set the activity's log reference as the status and return it (the next ``log``)."""
-        if LogReference.from_status(result) is None:
-            raise CustomStatusOffloadFailed(
-                f"{APPEND_CUSTOM_STATUS} returned {result!r}, not a log"
-            )
-        self.context.set_custom_status(result)
-        return dict(result)
-
-
-def start_append(
-    context: df.DurableOrchestrationContext,
-    log: dict[str, Any] | None,
-    rows: list[Any],
-    summary: dict[str, Any] | None = None,
-    *,
-    rows_key: str = "rows",
-) -> PendingAppend:
-    """Schedule the append of ``rows`` to ``log`` (None: start one) without waiting for it.
-
-    Appends to one log must still run one after another: start the next only once this one's
-    ``finish`` has returned the log it appends to."""
+    ``MAX_SUMMARY_BYTES``) shown with the rows; its ``rows_key`` member, if any, is replaced.
+    Appends to one log run one after another: each needs the log the previous one returned."""
     if summary is not None and not isinstance(summary, dict):
         raise TypeError("an append-style status's summary must be a JSON object (or None)")
     check_summary(summary)
@@ -114,14 +67,14 @@ def start_append(
     if log is None:
         request["logId"] = str(context.new_uuid()).replace("-", "").lower()
         request["rowsKey"] = rows_key
-    task = context.call_activity_with_retry(APPEND_CUSTOM_STATUS, UPLOAD_RETRY, request)
-    return PendingAppend(context, task, len(rows))
+    try:
+        result = yield context.call_activity_with_retry(APPEND_CUSTOM_STATUS, UPLOAD_RETRY, request)
+    except Exception as error:
+        raise gave_up(f"append {len(rows)} rows to the custom status log", error) from None
+    if LogReference.from_status(result) is None:
+        raise CustomStatusOffloadFailed(f"{APPEND_CUSTOM_STATUS} returned {result!r}, not a log")
+    context.set_custom_status(result)
+    return dict(result)
 
 
-__all__ = [
-    "APPEND_CUSTOM_STATUS",
-    "MAX_SUMMARY_BYTES",
-    "PendingAppend",
-    "append_custom_status",
-    "start_append",
-]
+__all__ = ["APPEND_CUSTOM_STATUS", "MAX_SUMMARY_BYTES", "append_custom_status"]

@@ -13,17 +13,17 @@ Each row is about 320 UTF-16 bytes, so the table passes the host's 16,384-byte l
 are appended to the instance's log blob, and the host holds only the log reference with the
 summary ``{"done", "total", "state"}``. ``ProcessBatchItem`` reports only what its work produced
 (``{"result", "checksum"}``) and the orchestrator makes the row from it (``status_row``), so a row
-enters the history once (the append's input) and the table never: a chunk costs the same at item
-99,975 as at item 25. Rows are appended 100 at a time, each append scheduled beside the next
-chunk's items (one ``task_all``) so it adds no waiting of its own; the summary and the table move
-together, at most 125 items behind the work, and a generation's last rows are appended before it
-ends.
+enters the history once (the append's input) and the table never: a generation costs the same at
+item 99,900 as at item 100.
 
-The history is kept bounded too: every ``ITEMS_PER_GENERATION`` items the orchestrator continues
-as new, passing on ``{"size", "resume": {"done", "failed", "log"}}``. (Continue-as-new rather than
-a sub-orchestration per segment: the status belongs to this instance, which is what clients poll,
-and one generation at a time needs no fan-in.) BatchProgress takes no external events, so the
-events continue-as-new would drop cannot exist. The output is ``{"done", "total", "failed"}``.
+The work runs in generations of ``ITEMS_PER_GENERATION`` items. A generation processes its chunks,
+appends its rows in one call, sets the status (the summary and the table move together, at most
+one generation behind the work) and continues as new, passing on
+``{"size", "resume": {"done", "failed", "log"}}``; the first one starts with an empty table, so
+clients see "0 of n" at once. (Continue-as-new rather than a sub-orchestration per segment: the
+status belongs to this instance, which is what clients poll, and one generation at a time needs
+no fan-in.) BatchProgress takes no external events, so the events continue-as-new would drop
+cannot exist. The output is ``{"done", "total", "failed"}``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from .append_status import append_custom_status, start_append
+from .append_status import append_custom_status
 from .blueprint import blueprint
 from .inputs import InvalidInput, describe
 
@@ -42,20 +42,22 @@ PROCESS_BATCH_ITEM = "ProcessBatchItem"
 
 MIN_BATCH_SIZE = 1
 MAX_BATCH_SIZE = 100_000
-"""4,000 appends of 25 rows: well inside an append blob's 50,000 appends (~32 MB in all)."""
+"""1,001 appends at most (one per generation and the empty table): far inside an append blob's
+50,000 (~32 MB in all)."""
 CHUNK_SIZE = 25
 """Items processed in parallel (one ``task_all``)."""
-ROWS_PER_APPEND = 100
-"""Rows gathered before they are appended (beside the next chunk's items). An append costs an
-activity and, as it usually finishes before the chunk beside it, an episode of its own that
-replays the generation: once per 25 items that made BatchProgress 1.9x the same work without a
-status (bench/batch_progress.py), once per 100 items it is a quarter of that. The table then trails
-the work by at most 100 rows plus a chunk."""
-ITEMS_PER_GENERATION = 500
-"""Items per generation before continuing as new: 20 chunks, a history of ~1,100 events. Each
-episode replays its generation's history, so a generation's cost grows with the square of its
-length: with 2,000-item generations a 10,000-item batch cost 3.6x per item what a 500-item one
-did (bench/batch_progress.py, one run); shorter generations keep the cost per item flat."""
+ITEMS_PER_GENERATION = 100
+"""Items per generation, and so rows per append. Why 100:
+
+* Each episode replays its generation's history, so a generation's cost grows with the square of
+  its length (2,000-item generations cost 3.6x per item what 500-item ones did; 100-item ones cost
+  a third of 500-item ones: bench/batch_progress.py).
+* Each append costs an activity round trip on the critical path and an episode that replays the
+  generation, so it is made once per generation, at its end (an append beside a chunk costs the
+  same episode, and its rows are serialised again in every later episode's action list).
+* Its input, 100 rows of ~160 bytes, stays where Azure Storage keeps it inline: DurableTask's
+  Azure Storage provider moves a history property over 60 KB of UTF-16 and a queue message over
+  45 KB to the large-messages container, to be fetched again on every replay."""
 ROWS_KEY = "items"
 
 
@@ -127,37 +129,27 @@ def progress_summary(done: int, total: int) -> dict[str, Any]:
 @blueprint.function_name(name=BATCH_PROGRESS)
 @blueprint.orchestration_trigger(context_name="context", orchestration=BATCH_PROGRESS)
 def batch_progress(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, int]]:
-    """Process the items in chunks; every ``ROWS_PER_APPEND`` rows are appended to the status
-    table while the next chunk runs."""
+    """Process one generation's items in chunks, append their rows, continue as new."""
     total, done, failed, log = parse_input(context.get_input())
-    unsaved: list[dict[str, Any]] = []  # rows processed but not yet in the table
-    create = log is None  # the first generation starts with an empty table: "0 of n" at once
+    if log is None:  # the first generation starts with an empty table: "0 of n" at once
+        log = yield from append_custom_status(
+            context, None, [], progress_summary(done, total), rows_key=ROWS_KEY
+        )
+    rows: list[dict[str, Any]] = []
     generation_end = min(done + ITEMS_PER_GENERATION, total)
     while done < generation_end:
         chunk = range(done, min(done + CHUNK_SIZE, generation_end))
-        work = [context.call_activity(PROCESS_BATCH_ITEM, {"index": index}) for index in chunk]
-        append = None
-        if create or len(unsaved) >= ROWS_PER_APPEND:
-            summary = progress_summary(done, total)
-            append = start_append(context, log, unsaved, summary, rows_key=ROWS_KEY)
-            work.append(append.task)
-            unsaved, create = [], False
-        try:
-            outcomes = yield context.task_all(work)
-        except Exception as error:
-            if append is not None and append.failed():
-                raise append.failure(error) from None
-            raise
-        if append is not None:
-            log = append.finish(outcomes.pop())
-        rows = [status_row(index, outcome) for index, outcome in zip(chunk, outcomes, strict=True)]
-        done += len(rows)
-        failed += sum(1 for row in rows if row.get("result") != "ok")
-        unsaved.extend(rows)
-    if unsaved:  # the generation's last rows are in the table before it ends
-        log = yield from append_custom_status(
-            context, log, unsaved, progress_summary(done, total), rows_key=ROWS_KEY
+        outcomes = yield context.task_all(
+            [context.call_activity(PROCESS_BATCH_ITEM, {"index": index}) for index in chunk]
         )
+        rows.extend(
+            status_row(index, outcome) for index, outcome in zip(chunk, outcomes, strict=True)
+        )
+        done += len(chunk)
+    failed += sum(1 for row in rows if row["result"] != "ok")
+    log = yield from append_custom_status(
+        context, log, rows, progress_summary(done, total), rows_key=ROWS_KEY
+    )
     if done < total:
         resume = {"done": done, "failed": failed, "log": log}
         context.continue_as_new({"size": total, "resume": resume})

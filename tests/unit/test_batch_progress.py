@@ -13,13 +13,12 @@ import pytest
 from activities.process_batch_item import process_item
 from custom_status import inline_size
 from custom_status.status_log import LogReference
-from orchestrators import batch_progress
 from orchestrators.append_status import APPEND_CUSTOM_STATUS
 from orchestrators.batch_progress import (
     CHUNK_SIZE,
+    ITEMS_PER_GENERATION,
     MAX_BATCH_SIZE,
     PROCESS_BATCH_ITEM,
-    ROWS_PER_APPEND,
     parse_batch_size,
     parse_input,
     status_row,
@@ -39,31 +38,53 @@ def answer(name, payload):
     return answer_append(name, payload)
 
 
-def test_a_batch_of_300_appends_its_rows_100_at_a_time(orchestrator):
-    run = drive(orchestrator(NAME), History(NAME, 300), answer)
+def continued_input(run):
+    """The input a generation continued as new with, or None if it was the last."""
+    continued = [
+        action
+        for group in run.final["actions"]
+        for action in group
+        if action.get("actionType") == 4  # ContinueAsNew
+    ]
+    return json.loads(continued[0]["input"]) if continued else None
 
-    assert run.final["output"] == {"done": 300, "total": 300, "failed": 0}
-    items = [payload["index"] for payload in run.inputs_of(PROCESS_BATCH_ITEM)]
-    assert items == list(range(300))  # each item once, in order
 
-    appends = run.inputs_of(APPEND_CUSTOM_STATUS)
-    # An empty table first (clients see "0 of 300" at once), then ROWS_PER_APPEND rows a time.
+def run_generations(orchestrator, size):
+    """Drive BatchProgress generation after generation, as the host would after continue-as-new."""
+    runs, value = [], size
+    while value is not None:
+        runs.append(drive(orchestrator(NAME), History(NAME, value), answer))
+        value = continued_input(runs[-1])
+    return runs
+
+
+def test_a_batch_of_250_appends_each_generations_rows_once_at_its_end(orchestrator):
+    runs = run_generations(orchestrator, 250)
+    assert len(runs) == 3  # generations of ITEMS_PER_GENERATION
+    assert runs[-1].final["output"] == {"done": 250, "total": 250, "failed": 0}
+    items = [payload["index"] for run in runs for payload in run.inputs_of(PROCESS_BATCH_ITEM)]
+    assert items == list(range(250))  # each item once, in order
+
+    appends = [payload for run in runs for payload in run.inputs_of(APPEND_CUSTOM_STATUS)]
+    # An empty table first (clients see "0 of 250" at once), then each generation's rows.
     assert appends[0]["rows"] == [] and appends[0]["summary"]["done"] == 0
-    assert [len(a["rows"]) for a in appends[1:]] == [ROWS_PER_APPEND] * 3
+    assert [len(a["rows"]) for a in appends[1:]] == [ITEMS_PER_GENERATION] * 2 + [50]
     rows = [row for a in appends for row in a["rows"]]
-    assert rows == [status_row(i, process_item(i)) for i in range(300)]
-    assert [a["summary"]["done"] for a in appends] == [0, 100, 200, 300]
+    assert rows == [status_row(i, process_item(i)) for i in range(250)]
+    assert [a["summary"]["done"] for a in appends] == [0, 100, 200, 250]
 
-    ref = LogReference.from_status(run.final["customStatus"])
-    assert (ref.rows, ref.rows_key) == (300, "items")
-    assert ref.summary == {"done": 300, "total": 300, "state": "completed"}
+    refs = [LogReference.from_status(run.final["customStatus"]) for run in runs]
+    assert len({ref.blob for ref in refs}) == 1  # one log, carried from generation to generation
+    assert (refs[-1].rows, refs[-1].rows_key) == (250, "items")
+    assert refs[-1].summary == {"done": 250, "total": 250, "state": "completed"}
     # The host never holds the table: the status stays a few hundred bytes.
-    assert all(inline_size(state.get("customStatus")) < 1_000 for state in run.states)
+    states = [state for run in runs for state in run.states]
+    assert all(inline_size(state.get("customStatus")) < 1_000 for state in states)
 
 
-def test_appends_run_beside_the_next_chunk(orchestrator):
-    """An append is scheduled with the next chunk's items, so it costs no waiting of its own;
-    only a generation's last rows are appended alone."""
+def test_a_generation_appends_its_rows_once_after_its_chunks(orchestrator):
+    """One append per generation, alone at its end: an append beside a chunk would cost the
+    same extra episode and have its rows serialised again in every later episode's actions."""
     run = drive(orchestrator(NAME), History(NAME, 250), answer)
     seen = 0
     episodes = []
@@ -72,22 +93,16 @@ def test_appends_run_beside_the_next_chunk(orchestrator):
         episodes.append([leaf["functionName"] for leaf in leaves[seen:]])
         seen = len(leaves)
     chunk = [PROCESS_BATCH_ITEM] * CHUNK_SIZE
-    beside = [*chunk, APPEND_CUSTOM_STATUS]
-    four = [beside, chunk, chunk, chunk]
-    assert episodes == [*four, *four, beside, chunk, [APPEND_CUSTOM_STATUS]]
+    assert episodes == [[APPEND_CUSTOM_STATUS], chunk, chunk, chunk, chunk, [APPEND_CUSTOM_STATUS]]
 
 
-def test_an_append_giving_up_beside_a_chunk_fails_the_instance_as_an_append(orchestrator):
+def test_an_append_giving_up_fails_the_instance_as_an_append(orchestrator):
     handle = orchestrator(NAME)
     history = History(NAME, 50)
     run_episode(handle, history)
-    items = [history.task_scheduled(PROCESS_BATCH_ITEM, {"index": i}) for i in range(CHUNK_SIZE)]
     for attempt in range(1, 6):  # DurableTask's retry: a failure, a timer, the next attempt
         task = history.task_scheduled(APPEND_CUSTOM_STATUS)
         history.next_episode()
-        if attempt == 1:
-            for index, item in enumerate(items):
-                history.task_completed(item, process_item(index))
         history.task_failed(task, "Activity function 'AppendCustomStatus' failed: down")
         timer = history.timer_created(history.now + timedelta(seconds=2))
         history.next_episode(2)
@@ -98,33 +113,24 @@ def test_an_append_giving_up_beside_a_chunk_fails_the_instance_as_an_append(orch
     assert "could not append 0 rows" in error and "after 5 attempts" in error
 
 
-def test_a_generation_ends_in_continue_as_new_carrying_the_log(orchestrator, monkeypatch):
-    # A short generation (the real one is ITEMS_PER_GENERATION): the same code path, and the
-    # driver's replay of 80 chunks per episode would take half a minute.
-    monkeypatch.setattr(batch_progress, "ITEMS_PER_GENERATION", 100)
-    generation = 100
-    total = generation + 50
+def test_a_generation_ends_in_continue_as_new_carrying_the_log(orchestrator):
+    total = ITEMS_PER_GENERATION + 50
     run = drive(orchestrator(NAME), History(NAME, total), answer)
     # The first generation processed its share and continued as new with the log.
-    (continued,) = [
-        action
-        for group in run.final["actions"]
-        for action in group
-        if action.get("actionType") == 4  # ContinueAsNew
-    ]
-    resumed = json.loads(continued["input"])
+    resumed = continued_input(run)
     size, done, failed, log = parse_input(resumed)
-    assert (size, done, failed) == (total, generation, 0)
-    assert LogReference.from_status(log).rows == generation
+    assert (size, done, failed) == (total, ITEMS_PER_GENERATION, 0)
+    assert LogReference.from_status(log).rows == ITEMS_PER_GENERATION
 
     # The next generation picks up there: 50 more items, appended to the same log.
     second = drive(orchestrator(NAME), History(NAME, resumed), answer)
     indexes = [p["index"] for p in second.inputs_of(PROCESS_BATCH_ITEM)]
-    assert indexes == list(range(generation, total))
-    assert second.inputs_of(APPEND_CUSTOM_STATUS)[0]["log"] == log  # no new empty table
+    assert indexes == list(range(ITEMS_PER_GENERATION, total))
+    assert [a["log"] for a in second.inputs_of(APPEND_CUSTOM_STATUS)] == [log]  # no new table
     final = LogReference.from_status(second.final["customStatus"])
     assert (final.blob, final.rows) == (LogReference.from_status(log).blob, total)
     assert second.final["output"] == {"done": total, "total": total, "failed": 0}
+    assert continued_input(second) is None
 
 
 @pytest.mark.parametrize("value", [1, 250, MAX_BATCH_SIZE, {"size": 7}])
