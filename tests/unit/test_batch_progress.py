@@ -198,3 +198,25 @@ def test_each_row_is_in_the_history_once(orchestrator):
     assert len(rows) == 100
     history_text = json.dumps(history.events)
     assert all(history_text.count(row["message"]) == 1 for row in rows)
+
+
+def test_an_append_input_stays_inline_on_azure_storage(orchestrator):
+    """The last generation of the largest batch has the longest rows (item-100000). Its append's
+    input must stay where DurableTask's Azure Storage provider keeps it inline: at most 60 KB of
+    UTF-16 as a history property, 45 KB of UTF-8 as a queue message (over either, it goes to the
+    large-messages container and is fetched again on replay). Fails if the generation grows much
+    past ITEMS_PER_GENERATION's 100 rows."""
+    done = MAX_BATCH_SIZE - ITEMS_PER_GENERATION
+    log = LogReference("custom-status", "status/i/log-1.ndjson", rows_key="items").to_status()
+    resume = {"done": done, "failed": 0, "log": log}
+    run = drive(
+        orchestrator(NAME), History(NAME, {"size": MAX_BATCH_SIZE, "resume": resume}), answer
+    )
+    (append,) = [
+        leaf["input"]
+        for leaf in flat_actions(run.final)
+        if leaf["functionName"] == APPEND_CUSTOM_STATUS
+    ]
+    assert len(json.loads(append)["rows"]) == ITEMS_PER_GENERATION
+    assert len(append.encode("utf-16-le")) <= 60 * 1024
+    assert len(append.encode("utf-8")) <= 45 * 1024
