@@ -40,6 +40,7 @@ from devhost.history import (
     parse_timestamp,
 )
 from devhost.instances import new_instance, started_event
+from devhost.large_messages import out_of_line_reasons
 from devhost.loader import AppIndex
 from devhost.orchestrator_runner import LogInvocation, OrchestratorRunner
 from devhost.outcome import EpisodeContext, Outcome
@@ -116,6 +117,8 @@ class Dispatcher:
         self._last_busy = 0.0
         self._checkpoint_handle: asyncio.TimerHandle | None = None
         self.stats = EngineStats()
+        # (activity, "input" or "result") already named in the log as too large for Azure Storage.
+        self._said_large: set[tuple[str, str]] = set()
         # Called with the instance id as each episode starts (benchmarks measure wake latency).
         self.episode_listeners: list[Callable[[str], None]] = []
 
@@ -273,11 +276,31 @@ class Dispatcher:
         store = self.store
         if not store.delete_activity(work.id):
             return  # the instance ended or was purged meanwhile
+        self._say_if_large(work.name, "result", event.get("Result"), work.instance_id)
         current = store.execution_state(work.instance_id)
         status, execution_id = current or ("Completed", None)
         if execution_id == work.execution_id and not RuntimeStatus(status).is_ended:
             store.add_message(work.instance_id, event, work.execution_id)
             self.mark_ready(work.instance_id)
+
+    def _say_if_large(self, name: str, direction: str, payload: str | None, instance: str) -> None:
+        """Name, once per activity and direction, a payload Azure Storage would keep out of line
+        (``large_messages``): it works there, but costs blob reads on every replay."""
+        if (name, direction) in self._said_large:
+            return
+        reasons = out_of_line_reasons(payload)
+        if reasons:
+            self._said_large.add((name, direction))
+            log.warning(
+                "The %s of activity %r (instance %s) is large for Azure Storage: %s. There the "
+                "Durable extension would store it in the task hub's large-messages blob container "
+                "and download it again whenever the history is replayed; devhost keeps it inline. "
+                "Pass large data by reference (a blob name) instead. (Said once per activity.)",
+                direction,
+                name,
+                instance,
+                "; ".join(reasons),
+            )
 
     # -- episodes -----------------------------------------------------------------------------
     def context_for(self, instance: InstanceRow, now: str) -> EpisodeContext:
@@ -356,6 +379,8 @@ class Dispatcher:
         old = self.runner.history(instance_id)
         encoded = [encode(event, played=True) for event in outcome.events]
         self.stats.history_bytes += sum(len(text.encode("utf-8")) for text in encoded)
+        for activity in outcome.activities:
+            self._say_if_large(activity.name, "input", activity.input, instance_id)
         works = self.store.commit_episode(instance, outcome, consumed, len(old), encoded)
         old.extend(encoded)
         effects.activities.extend(works)

@@ -45,6 +45,30 @@ async def test_continue_as_new_drops_unprocessed_events(
     assert any("1 unprocessed event(s) 'Add'" in w and "DROPPED" in w for w in warnings)
 
 
+async def test_large_activity_payloads_are_named_once_and_kept_inline(
+    host: DevHost, client: df.DurableOrchestrationClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 40,000-character name, greeted twice: on Azure Storage both inputs and both results
+    would go to the large-messages container; devhost runs it and says so once per direction.
+    A 10,000-character name is said nothing about."""
+    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+        small = await client.start_new("GreetsAtLength", None, 10_000)
+        assert (await host.engine.wait_for(small, ended))["output"] == 2 * len("Hello !") + 20_000
+        assert not [r for r in caplog.records if "large for Azure Storage" in r.getMessage()]
+        large = await client.start_new("GreetsAtLength", None, 40_000)
+        status = await host.engine.wait_for(large, ended)
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == 2 * len("Hello !") + 80_000  # nothing lost, nothing moved
+    said = [r.getMessage() for r in caplog.records if "large for Azure Storage" in r.getMessage()]
+    assert len(said) == 2
+    assert (
+        "The input of activity 'Greet'" in said[0] and "60 KB of UTF-16 (80,004 bytes)" in said[0]
+    )
+    assert (
+        "The result of activity 'Greet'" in said[1] and "large-messages blob container" in said[1]
+    )
+
+
 async def test_a_missing_function_schedules_nothing_and_the_instance_waits(
     host: DevHost, client: df.DurableOrchestrationClient
 ) -> None:

@@ -115,6 +115,15 @@ def Greet(name: str) -> str:
 
 
 @app.orchestration_trigger(context_name="context")
+def GreetsAtLength(context: df.DurableOrchestrationContext) -> Any:
+    """Greets a name of ``length`` characters twice: activity inputs and results of that size."""
+    name = "n" * context.get_input()
+    first = yield context.call_activity("Greet", name)
+    second = yield context.call_activity("Greet", name)
+    return len(first) + len(second)
+
+
+@app.orchestration_trigger(context_name="context")
 def Counter(context: df.DurableOrchestrationContext) -> Any:
     """Continues as new until it has counted to 3, collecting "Add" events on the way."""
     state = context.get_input() or {"n": 0, "added": []}
