@@ -295,7 +295,8 @@ class Dispatcher:
                 "The %s of activity %r (instance %s) is large for Azure Storage: %s. There the "
                 "Durable extension would store it in the task hub's large-messages blob container "
                 "and download it again whenever the history is replayed; devhost keeps it inline. "
-                "Pass large data by reference (a blob name) instead. (Said once per activity.)",
+                "Pass large data by reference (a blob name) instead. (Said once per activity and "
+                "direction.)",
                 direction,
                 name,
                 instance,
