@@ -52,6 +52,7 @@ class ActionType(IntEnum):
     """The SDK's ``actionType`` numbers in the actions it returns."""
 
     CALL_ACTIVITY = 0
+    CONTINUE_AS_NEW = 4
     CREATE_TIMER = 5
     WAIT_FOR_EXTERNAL_EVENT = 6
     WHEN_ANY = 11

@@ -90,10 +90,11 @@ def test_a_summary_must_be_a_small_object():
     assert "must be a JSON object" in error
 
 
-def test_an_append_failing_every_attempt_fails_the_instance_with_a_clear_reason():
-    history = History(NAME, 5)
-    run_episode(HANDLE, history)
-    for attempt in range(1, 6):  # DurableTask's retry: a failure, a timer, the next attempt
+def fail_every_append_attempt(handle, history) -> tuple[str, list[dict]]:
+    """Answer the first episode's append with a failure on each of its five attempts (DurableTask's
+    retry: a failure, a timer, the next attempt); the instance's error and each retry's state."""
+    states = [run_episode(handle, history)]
+    for attempt in range(1, 6):
         task = history.task_scheduled(APPEND_CUSTOM_STATUS)
         history.next_episode()
         history.task_failed(task, "Activity function 'AppendCustomStatus' failed: down")
@@ -101,6 +102,12 @@ def test_an_append_failing_every_attempt_fails_the_instance_with_a_clear_reason(
         history.next_episode(2)
         history.timer_fired(timer)
         if attempt < 5:
-            assert run_episode(HANDLE, history).get("customStatus") is None
-    error, _ = run_failing_episode(HANDLE, history)
+            states.append(run_episode(handle, history))
+    error, _ = run_failing_episode(handle, history)
+    return error, states
+
+
+def test_an_append_failing_every_attempt_fails_the_instance_with_a_clear_reason():
+    error, states = fail_every_append_attempt(HANDLE, History(NAME, 5))
+    assert all(state.get("customStatus") is None for state in states[1:])
     assert "could not append 5 rows" in error and "after 5 attempts" in error

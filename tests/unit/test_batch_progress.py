@@ -6,7 +6,6 @@ the real activity runs in tests/offload_e2e.
 """
 
 import json
-from datetime import timedelta
 
 import pytest
 
@@ -24,10 +23,10 @@ from orchestrators.batch_progress import (
     status_row,
 )
 from orchestrators.inputs import InvalidInput
-from tests.replay import History, run_episode, run_failing_episode
+from tests.replay import ActionType, History, run_failing_episode
 
 from .replay_driver import drive, flat_actions
-from .test_append_status import answer_append
+from .test_append_status import answer_append, fail_every_append_attempt
 
 NAME = "BatchProgress"
 
@@ -42,9 +41,8 @@ def continued_input(run):
     """The input a generation continued as new with, or None if it was the last."""
     continued = [
         action
-        for group in run.final["actions"]
-        for action in group
-        if action.get("actionType") == 4  # ContinueAsNew
+        for action in flat_actions(run.final)
+        if action.get("actionType") == ActionType.CONTINUE_AS_NEW
     ]
     return json.loads(continued[0]["input"]) if continued else None
 
@@ -97,19 +95,7 @@ def test_a_generation_appends_its_rows_once_after_its_chunks(orchestrator):
 
 
 def test_an_append_giving_up_fails_the_instance_as_an_append(orchestrator):
-    handle = orchestrator(NAME)
-    history = History(NAME, 50)
-    run_episode(handle, history)
-    for attempt in range(1, 6):  # DurableTask's retry: a failure, a timer, the next attempt
-        task = history.task_scheduled(APPEND_CUSTOM_STATUS)
-        history.next_episode()
-        history.task_failed(task, "Activity function 'AppendCustomStatus' failed: down")
-        timer = history.timer_created(history.now + timedelta(seconds=2))
-        history.next_episode(2)
-        history.timer_fired(timer)
-        if attempt < 5:
-            run_episode(handle, history)
-    error, _ = run_failing_episode(handle, history)
+    error, _ = fail_every_append_attempt(orchestrator(NAME), History(NAME, 50))
     assert "could not append 0 rows" in error and "after 5 attempts" in error
 
 
