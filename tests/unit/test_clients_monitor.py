@@ -62,15 +62,24 @@ async def page(monitor, instance_id, params=None):
     return response, response.get_body().decode("utf-8")
 
 
-async def test_serves_html_with_a_nonce_csp_and_the_config(monitor):
-    response, html = await page(monitor, "order-42")
-
+def strict_page_nonce(response) -> str:
+    """Check what every HTML page answers with (``clients/html_pages.html_response``): 200, HTML,
+    nosniff, no referrer, and a CSP that allows nothing but its own origin and one fresh nonce.
+    Returns the nonce."""
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
     csp = response.headers["Content-Security-Policy"]
     nonce = re.search(r"script-src 'nonce-([^']+)'", csp).group(1)
     assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    return nonce
+
+
+async def test_serves_html_with_a_nonce_csp_and_the_config(monitor):
+    response, html = await page(monitor, "order-42")
+
+    nonce = strict_page_nonce(response)
     elements = parse(html)
     scripts = [attrs for tag, attrs in elements.tags if tag == "script"]
     # Only the JSON data block and the nonce'd script: nothing else could run.
