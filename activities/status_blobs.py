@@ -40,10 +40,15 @@ from .blueprint import blueprint
 
 log = logging.getLogger(__name__)
 
+# The activities' input is annotated ``dict``, not ``dict[str, Any]``: Microsoft's worker refuses a
+# parameter annotation that is not a class ("invalid non-type annotation", checked with
+# ``isinstance(annotation, type)``), and one refused function fails the whole app's indexing
+# (Azure/azure-functions-durable-python#468). tests/app/test_worker_indexes_the_app.py keeps it so.
+
 
 @blueprint.function_name(name=UPLOAD_CUSTOM_STATUS)
 @blueprint.activity_trigger(input_name="payload", activity=UPLOAD_CUSTOM_STATUS)
-async def upload_custom_status(payload: dict[str, Any]) -> dict[str, Any]:
+async def upload_custom_status(payload: dict) -> dict[str, Any]:
     """Upload the status JSON; delete superseded blobs; return the reference to set."""
     instance_id, json_text, summary = payload["instanceId"], payload["json"], payload.get("summary")
     settings = StorageSettings.from_env()
@@ -69,7 +74,7 @@ async def _delete_superseded_quietly(
 
 @blueprint.function_name(name=APPEND_CUSTOM_STATUS)
 @blueprint.activity_trigger(input_name="payload", activity=APPEND_CUSTOM_STATUS)
-async def append_custom_status(payload: dict[str, Any]) -> dict[str, Any]:
+async def append_custom_status(payload: dict) -> dict[str, Any]:
     """Append the rows to the instance's status log; return the log reference to set.
 
     Input: ``{"instanceId", "log": <the last reference or null>, "rows": [...], "summary",
