@@ -40,4 +40,18 @@ if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+
+# --- devhost RPC schema check (tests/devhost_workers/test_rpc_wire.py) ---------------------------
+# The wire test compares devhost's compiled schema with the FunctionRpc_pb2 generated independently
+# in azure-functions-runtime-v1. Its wheel also ships a top-level `tests` package, so it goes into
+# a directory of its own that the test loads by path, never into the venv's site-packages.
+if [ ! -d .venv/runtime-v1 ]; then
+  echo "==> fetching azure-functions-runtime-v1 1.2.0 for the RPC wire test (.venv/runtime-v1)"
+  rm -rf .venv/runtime-v1.partial
+  .venv/bin/python -m pip install --quiet --no-deps --target .venv/runtime-v1.partial \
+    azure-functions-runtime-v1==1.2.0
+  mv .venv/runtime-v1.partial .venv/runtime-v1
+fi
+# --- end devhost RPC schema check -----------------------------------------------------------------
+
 echo "==> ready"
