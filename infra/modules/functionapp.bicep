@@ -15,8 +15,8 @@ param storageTableEndpoint string
 param deploymentContainer string
 param appInsightsConnectionString string
 param appSettings array
-@allowed(['3.11', '3.12'])
-param pythonVersion string = '3.11'
+@allowed(['3.13'])
+param pythonVersion string = '3.13'
 param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 40
 

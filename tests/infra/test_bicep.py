@@ -132,11 +132,23 @@ def test_the_function_app_is_locked_down_and_runs_python_on_flex() -> None:
     assert app["httpsOnly"] is True
     assert app["siteConfig"]["ftpsState"] == "Disabled"
     config = app["functionAppConfig"]
-    assert config["runtime"]["name"] == "python"
+    assert config["runtime"] == {"name": "python", "version": "pythonVersion"}
     assert config["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
     assert config["scaleAndConcurrency"]["alwaysReady"] == [{"name": "durable", "instanceCount": 1}]
     for policy in ("ftpPublishing", "scmPublishing"):
         assert resources[policy]["config"]["properties"] == {"allow": False}
+
+
+def test_the_function_app_runs_python_3_13_and_main_does_not_override_it() -> None:
+    """Python 3.13: GA on Flex Consumption, and what the project needs (pyproject.toml,
+    scripts/bootstrap.sh). Only 3.13 is allowed: remote builds of 3.14 apps on Flex were reported
+    failing (Azure/azure-functions-python-worker#1801), and the app is tested on 3.13."""
+    version = parsed("modules/functionapp.bicep")["parameters"]["pythonVersion"]
+    assert version["default"] == "3.13"
+    assert {"type": "allowed", "argument": ["3.13"]} in version["decorators"]
+    assert "pythonVersion" not in parsed("main.bicep")["modules"]["app"]["config"]["params"]
+    requires = re.search(r'^requires-python = "(.*)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert requires and requires.group(1) == ">=3.13"
 
 
 def test_monitoring_uses_entra_id_not_keys() -> None:
