@@ -1,11 +1,16 @@
 """The dispatch loop: which instance runs next, group commit, timers, waiters and checkpoints.
 
-Everything runs on the event loop thread except activity functions, so episodes and management
-operations never interleave and need no locks. An episode reads the instance and its visible
-messages, asks the SDK (``orchestrator_runner``), lets the pure core decide (``episode``), and
-writes the outcome in one savepoint (``Store.commit_episode``). Effects outside the database
-(starting activities, arming timers, waking waiters) run only after the group's COMMIT, so a crash
-at any point leaves nothing in flight that the state file does not record.
+devhost's own work runs on the event loop thread; the app's functions run in worker processes.
+An episode has three steps. It is *prepared* (the instance and its visible messages read, the
+context built), *invoked* (the orchestrator runs in a worker: the only step that waits), and
+*committed* (the pure core decides, ``episode``, and the outcome is written in one savepoint,
+``Store.commit_episode``). Many episodes are invoked at once, one per instance at most; the
+loop commits those that have answered, with the activity results at hand, under one COMMIT
+(group commit). A management operation may change an instance while its episode is out (a
+terminate, a suspend, a purge): that episode's answer is then stale and thrown away, and the
+instance runs again from what is stored. Effects outside the database (starting activities,
+arming timers, waking waiters) run only after the group's COMMIT, so a crash at any point leaves
+nothing in flight that the state file does not record.
 """
 
 from __future__ import annotations
@@ -42,17 +47,21 @@ from devhost.history import (
 from devhost.instances import new_instance, started_event
 from devhost.large_messages import out_of_line_reasons
 from devhost.loader import AppIndex
-from devhost.orchestrator_runner import LogInvocation, OrchestratorRunner
+from devhost.orchestrator_runner import Answer, LogInvocation, OrchestratorRunner
 from devhost.outcome import EpisodeContext, Outcome
 from devhost.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
 from devhost.status import RuntimeStatus
 from devhost.store import Store
+from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost.engine")
 
 GROUP_COMMIT_EPISODES = 32
-"""Most episodes run under one COMMIT: a commit costs about as much as a short episode, so under
-load the loop batches what is already ready (it never waits to fill a batch)."""
+"""Most episodes committed under one COMMIT: a commit costs about as much as a short episode, so
+under load the loop batches what has already answered (it never waits to fill a batch)."""
+EPISODES_IN_FLIGHT = 64
+"""Most episodes invoked at once (each instance has at most one): enough to keep every worker
+busy, few enough that a burst of starts does not queue thousands of invocations."""
 CHECKPOINT_EVERY = 2_000
 """Commits between WAL checkpoints when the engine never goes idle (see ``Store.checkpoint``)."""
 IDLE_CHECKPOINT_SECONDS = 1.0
@@ -91,15 +100,43 @@ class Effects:
     timers: list[tuple[datetime, str]] = field(default_factory=list)
 
 
+@dataclass
+class Prepared:
+    """An episode read and built, waiting for (or holding) the orchestrator's answer.
+
+    ``seen`` is what the instance looked like when it was read; if it differs at commit time, a
+    management operation changed the instance meanwhile and the answer is stale."""
+
+    instance: InstanceRow
+    now: str
+    new_events: list[dict[str, Any]]
+    consumed: list[int]
+    more: bool
+    seen: tuple[str, str, str]
+    host_seconds: float
+    answer: Answer | None = None
+
+
+def _seen(instance: InstanceRow) -> tuple[str, str, str]:
+    return (instance.execution_id, str(instance.runtime_status), instance.last_updated_time)
+
+
 class Dispatcher:
     def __init__(
-        self, app: AppIndex, store: Store, clock: Clock, workers: int, log_invocation: LogInvocation
+        self,
+        app: AppIndex,
+        store: Store,
+        clock: Clock,
+        invoker: Invoker,
+        log_invocation: LogInvocation,
     ) -> None:
         self.store = store
         self.clock = clock
-        self.runner = OrchestratorRunner(app.orchestrators, store.load_history, log_invocation)
+        self.runner = OrchestratorRunner(
+            app.orchestrators, invoker, store.load_history, log_invocation
+        )
         self.activities = ActivityRunner(
-            app.activities, workers, self.now, self._result_arrived, log_invocation
+            app.activities, invoker, self.now, self._result_arrived, log_invocation
         )
         self._activity_names = frozenset(app.activities)
         self._orchestrator_names = frozenset(app.orchestrators)
@@ -109,6 +146,11 @@ class Dispatcher:
         self._results: deque[tuple[ActivityRow, dict[str, Any]]] = deque()
         # Writes of the open group transaction, whose effects wait for its COMMIT.
         self._uncommitted: list[Effects] = []
+        # Episodes out in a worker, by instance, and those that have answered.
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._answered: deque[Prepared] = deque()
+        # Instances made ready while their episode was out: dispatched again after its commit.
+        self._deferred: set[str] = set()
         self._wake = asyncio.Event()
         self._timer_changed = asyncio.Event()
         self._timers: list[tuple[datetime, str]] = []
@@ -141,10 +183,11 @@ class Dispatcher:
         if self._checkpoint_handle is not None:
             self._checkpoint_handle.cancel()
             self._checkpoint_handle = None
-        for task in self._tasks:
+        for task in [*self._tasks, *self._in_flight.values()]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._in_flight.values(), return_exceptions=True)
         self._tasks.clear()
+        self._in_flight.clear()
         await self.activities.stop()
 
     def now(self) -> str:
@@ -193,14 +236,16 @@ class Dispatcher:
     # -- the loops ----------------------------------------------------------------------------
     async def _dispatch_loop(self) -> None:
         while True:
-            if not self._ready and not self._results:
-                self._schedule_idle_checkpoint()
+            self._send_ready()
+            if not self._answered and not self._results:
+                if not self._in_flight:
+                    self._schedule_idle_checkpoint()
                 self._wake.clear()
                 await self._wake.wait()
                 continue
             self._last_busy = time.monotonic()
             try:
-                self._run_group()
+                self._commit_group()
                 if self.store.commits_since_checkpoint >= CHECKPOINT_EVERY:
                     self.store.checkpoint()
             except Exception:  # e.g. the disk is full: the work stays in SQLite for a restart
@@ -219,7 +264,8 @@ class Dispatcher:
         """Checkpoint once the engine has been quiet for ``IDLE_CHECKPOINT_SECONDS``."""
         self._checkpoint_handle = None
         quiet = time.monotonic() - self._last_busy
-        if self._ready or self._results or quiet < IDLE_CHECKPOINT_SECONDS:
+        busy = self._ready or self._results or self._in_flight or self._answered
+        if busy or quiet < IDLE_CHECKPOINT_SECONDS:
             self._schedule_idle_checkpoint()
             return
         self.store.checkpoint()
@@ -236,12 +282,39 @@ class Dispatcher:
             else:
                 await self._timer_changed.wait()
 
-    def _run_group(self) -> None:
-        """Group commit: the activity results and ready episodes at hand (up to
+    def _send_ready(self) -> None:
+        """Prepare and invoke the ready episodes, one per instance, up to the in-flight bound."""
+        while self._ready and len(self._in_flight) < EPISODES_IN_FLIGHT:
+            instance_id = self._ready.popleft()
+            self._ready_set.discard(instance_id)
+            if instance_id in self._in_flight:
+                self._deferred.add(instance_id)
+                continue
+            try:
+                prepared = self._prepare(instance_id)
+            except Exception as error:
+                self.runner.forget(instance_id)
+                self._fail_unrecordable(instance_id, error)
+                self._flush_uncommitted()
+                continue
+            if prepared is not None:
+                task = asyncio.create_task(self._invoke(prepared), name=f"episode {instance_id}")
+                self._in_flight[instance_id] = task
+
+    async def _invoke(self, prepared: Prepared) -> None:
+        instance = prepared.instance
+        old = self.runner.history(instance.instance_id)
+        context = self.runner.context(instance, old, prepared.new_events)
+        prepared.answer = await self.runner.call(instance, context)
+        self._answered.append(prepared)
+        self._wake.set()
+
+    def _commit_group(self) -> None:
+        """Group commit: the activity results and answered episodes at hand (up to
         ``GROUP_COMMIT_EPISODES``) under one COMMIT, each episode in a savepoint of its own, so
-        one that fails rolls back alone. A result recorded here can feed an episode of the same
-        group."""
+        one that fails rolls back alone."""
         episodes = 0
+        done: list[str] = []
         with self.store.transaction():
             while self._results:
                 work, event = self._results.popleft()
@@ -250,18 +323,27 @@ class Dispatcher:
                         self.record_activity_result(work, event)
                 except Exception:  # the work item stays: the activity runs again after a restart
                     log.exception("devhost internal error recording activity %s", work.id)
-            while self._ready and episodes < GROUP_COMMIT_EPISODES:
-                instance_id = self._ready.popleft()
-                self._ready_set.discard(instance_id)
+            while self._answered and episodes < GROUP_COMMIT_EPISODES:
+                prepared = self._answered.popleft()
+                instance_id = prepared.instance.instance_id
+                self._in_flight.pop(instance_id, None)
+                done.append(instance_id)
                 episodes += 1
                 mark = len(self._uncommitted)
                 try:
                     with self.store.transaction():
-                        self._run_episode(instance_id)
+                        self._commit_episode(prepared)
                 except Exception as error:
                     del self._uncommitted[mark:]  # no effects for what was rolled back
                     self.runner.forget(instance_id)  # the cache may hold rolled-back events
                     self._fail_unrecordable(instance_id, error)
+        self._flush_uncommitted()
+        for instance_id in done:
+            if instance_id in self._deferred:
+                self._deferred.discard(instance_id)
+                self.mark_ready(instance_id)
+
+    def _flush_uncommitted(self) -> None:
         committed, self._uncommitted = self._uncommitted, []
         for effects in committed:
             self.after_commit(effects)
@@ -315,36 +397,63 @@ class Dispatcher:
             orchestrators=self._orchestrator_names,
         )
 
-    def _run_episode(self, instance_id: str) -> None:
+    def _prepare(self, instance_id: str) -> Prepared | None:
+        """Read the instance and choose its batch; None when there is nothing to run."""
+        started = time.perf_counter()
         store = self.store
         instance = store.get_instance(instance_id)
         if instance is None or instance.runtime_status == RuntimeStatus.SUSPENDED:
-            return
+            return None
         now = self.now()
         messages = store.visible_messages(instance_id, now)
         if instance.ended:
-            store.delete_messages([m.id for m in messages])
-            return
+            with store.transaction():
+                store.delete_messages([m.id for m in messages])
+            return None
         batch = select_batch(instance.state, instance.execution_id, messages)
         if not batch.messages:
-            store.delete_messages(batch.stale)
-            return
-
+            with store.transaction():
+                store.delete_messages(batch.stale)
+            return None
         for listener in self.episode_listeners:
             listener(instance_id)
-        episode_started = time.perf_counter()
-        new_events = [make_event(EventType.ORCHESTRATOR_STARTED, now), *batch.events]
-        old = self.runner.history(instance_id)
-        answer = self.runner.call(instance, self.runner.context(instance, old, new_events))
-        outcome = decide(
-            self.context_for(instance, now), instance.state, new_events, answer.state, answer.error
+        return Prepared(
+            instance=instance,
+            now=now,
+            new_events=[make_event(EventType.ORCHESTRATOR_STARTED, now), *batch.events],
+            consumed=[m.id for m in batch.messages] + batch.stale,
+            more=batch.more,
+            seen=_seen(instance),
+            host_seconds=time.perf_counter() - started,
         )
-        consumed = [m.id for m in batch.messages] + batch.stale
-        effects = self.commit(instance, outcome, now, consumed)
-        if batch.more:  # messages left behind a retry-related event get an episode of their own
+
+    def _commit_episode(self, prepared: Prepared) -> None:
+        """Decide and write an answered episode, unless the instance changed meanwhile."""
+        started = time.perf_counter()
+        answer = prepared.answer
+        assert answer is not None
+        instance_id = prepared.instance.instance_id
+        current = self.store.get_instance(instance_id)
+        if current is None or _seen(current) != prepared.seen or answer.aborted:
+            # Changed while the episode was out (terminated, suspended, purged, restarted), or
+            # aborted by the host: its messages are still stored, so it simply runs again.
+            self.runner.forget(instance_id)
+            if current is not None and not current.ended:
+                self._deferred.add(instance_id)
+            return
+        outcome = decide(
+            self.context_for(current, prepared.now),
+            current.state,
+            prepared.new_events,
+            answer.state,
+            answer.error,
+        )
+        effects = self.commit(current, outcome, prepared.now, prepared.consumed)
+        if prepared.more:  # messages left behind a retry-related event get an episode of their own
             effects.ready.append(instance_id)
+        host_seconds = prepared.host_seconds + time.perf_counter() - started
         self.stats.record(
-            time.perf_counter() - episode_started, answer.sdk_seconds, len(outcome.events)
+            host_seconds + answer.sdk_seconds, answer.sdk_seconds, len(outcome.events)
         )
 
     def commit(

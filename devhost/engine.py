@@ -43,6 +43,7 @@ from devhost.records import InstanceRow
 from devhost.rewind import rewind_history
 from devhost.status import PURGEABLE, RuntimeStatus, status_body, validate_instance_id
 from devhost.store import Store
+from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost.engine")
 
@@ -56,12 +57,15 @@ class Engine:
         self,
         app: AppIndex,
         options: HostOptions,
+        invoker: Invoker,
         log_invocation: LogInvocation | None = None,
+        store: Store | None = None,
     ) -> None:
         self.app = app
         self.options = options
+        self.invoker = invoker
         self.clock = Clock(skippable=options.manual_clock)
-        self.store: Store | None = None
+        self.store: Store | None = store
         self._dispatcher: Dispatcher | None = None
         self._log_invocation = log_invocation or _default_log_invocation
         self.stats = EngineStats()
@@ -71,10 +75,10 @@ class Engine:
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Open the store, re-dispatch work left by a previous run, start the loops."""
-        path = None if self.options.in_memory else self.options.resolved_state_path()
-        self.store = Store(path)
+        if self.store is None:
+            self.store = open_store(self.options)
         dispatcher = Dispatcher(
-            self.app, self.store, self.clock, self.options.activity_workers, self._log_invocation
+            self.app, self.store, self.clock, self.invoker, self._log_invocation
         )
         dispatcher.stats = self.stats
         dispatcher.episode_listeners = self.episode_listeners
@@ -369,6 +373,11 @@ class Engine:
         if not suspended:
             dispatcher.mark_ready(instance_id)
         dispatcher.notify(instance_id)
+
+
+def open_store(options: HostOptions) -> Store:
+    """The state file (checked and locked), or an in-memory store with ``--in-memory``."""
+    return Store(None if options.in_memory else options.resolved_state_path())
 
 
 def _terminate_output(reason: str | None) -> str:

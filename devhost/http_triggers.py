@@ -1,24 +1,22 @@
-"""HTTP-triggered functions: request/response mapping and invocation, as the Python worker does.
+"""HTTP-triggered functions: the request into ``RpcHttp``, the worker's answer back out.
 
-Routes resolve as the Functions host's do (``routes.py``). Functions run as the worker runs them:
-async ones on the event loop, sync ones in a thread pool, with the durable client binding passed
-as the same JSON string the extension produces (``urls.client_binding_json``).
+Routes resolve as the Functions host's do (``routes.py``). The function runs in a worker process
+(``devhost.workers``): the host sends the request as ``RpcHttp`` (headers and query values joined
+as the host joins them, route values as ``params``, the raw body as bytes) and, for a
+``durableClient`` binding, the same JSON string the extension produces
+(``urls.client_binding_json``). Turning that into ``func.HttpRequest`` and the return value into
+``RpcHttp`` is the worker library's work; this module maps ``RpcHttp`` to the HTTP answer as the
+host does. A failed invocation is a generic 500 JSON body, never the traceback.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import threading
 import time
-import uuid
-from concurrent.futures import Executor
+from datetime import UTC, datetime
 from typing import Any
 
-import azure.functions as func
 from aiohttp import web
-from azure.functions import _abc
 from multidict import CIMultiDict
 
 from devhost.invocation_log import log_invocation
@@ -26,132 +24,101 @@ from devhost.keys import HostKeys, unauthorized
 from devhost.loader import HttpFunction
 from devhost.routes import MethodNotAllowed, RouteNotFound, Router
 from devhost.urls import HostUrls, client_binding_json
+from devhost.workers import rpc
+from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost.http")
 
 # -- request / response mapping ---------------------------------------------------------------
 
 
-def to_func_request(
+def to_rpc_http(
     request: web.Request, body: bytes, route_params: dict[str, str], origin: str
-) -> func.HttpRequest:
-    """What the worker builds from the host's RpcHttp: repeated headers/query keys joined; the
-    URL on ``origin`` (this host's own, whatever the ``Host`` header said)."""
+) -> Any:
+    """The host's ``RpcHttp`` for a request (``GrpcMessageConversionExtensions.ToRpcHttp``):
+    header names lower-cased, repeated headers and query keys joined with ","; empty query values
+    left out; the body, as bytes, only when there is one. The URL is on ``origin`` (this host's
+    own, whatever the ``Host`` header said)."""
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    params: dict[str, str] = {}
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    query: dict[str, str] = {}
     for name, value in request.query.items():
-        params[name] = f"{params[name]},{value}" if name in params else value
-    return func.HttpRequest(
+        if value:
+            query[name] = f"{query[name]},{value}" if name in query else value
+    http = rpc.RpcHttp(
         method=request.method,
         url=origin + str(request.rel_url),
         headers=headers,
-        params=params,
-        route_params=route_params,
-        body=body,
+        query=query,
+        params=route_params,
     )
+    if body:
+        http.body.bytes = body
+    return http
 
 
 class UnsupportedReturn(TypeError):
-    """An HTTP function returned something the worker's ``http`` output cannot encode."""
-
-
-def to_aiohttp_response(result: Any) -> web.Response:
-    """Map the function's return value as the worker's ``HttpResponseConverter`` does.
-
-    ``func.HttpResponse`` keeps status, headers and body, with the content type from its
-    headers or else its mimetype (plus charset for text types); a ``str`` is a 200 text/plain
-    body; ``None`` is 204 No Content. Anything else fails the invocation, as in the worker.
-    """
-    if result is None:
-        return web.Response(status=204)
-    if isinstance(result, str):
-        return web.Response(
-            status=200, body=result.encode("utf-8"), headers={"Content-Type": _TEXT_PLAIN}
-        )
-    if not isinstance(result, func.HttpResponse):
-        raise UnsupportedReturn(
-            f"an HTTP function must return func.HttpResponse, str or None, "
-            f"not {type(result).__name__}"
-        )
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in result.headers.items():
-        if name.lower() not in ("content-length", "transfer-encoding"):
-            headers.add(name, str(value))
-    if "Content-Type" not in headers:
-        mimetype = result.mimetype
-        charset = f"; charset={result.charset}" if mimetype.startswith("text/") else ""
-        headers["Content-Type"] = mimetype + charset
-    return web.Response(status=result.status_code, headers=headers, body=result.get_body())
+    """An HTTP function returned something the host cannot answer with."""
 
 
 _TEXT_PLAIN = "text/plain; charset=utf-8"
+_SAME_SITE = {1: "Lax", 2: "Strict", 3: "None"}
 
 
-# -- invocation -------------------------------------------------------------------------------
+def set_cookie_header(cookie: Any) -> str:
+    """One ``Set-Cookie`` value from an ``RpcHttpCookie``."""
+    parts = [f"{cookie.name}={cookie.value}"]
+    if cookie.domain.value:  # the worker sends unset attributes as empty strings
+        parts.append(f"Domain={cookie.domain.value}")
+    if cookie.path.value:
+        parts.append(f"Path={cookie.path.value}")
+    if cookie.HasField("expires"):
+        when = datetime.fromtimestamp(cookie.expires.value.seconds, UTC)
+        parts.append(f"Expires={when:%a, %d %b %Y %H:%M:%S} GMT")
+    if cookie.HasField("max_age"):
+        parts.append(f"Max-Age={int(cookie.max_age.value)}")
+    if cookie.HasField("secure") and cookie.secure.value:
+        parts.append("Secure")
+    if cookie.HasField("http_only") and cookie.http_only.value:
+        parts.append("HttpOnly")
+    if cookie.same_site in _SAME_SITE:
+        parts.append(f"SameSite={_SAME_SITE[cookie.same_site]}")
+    return "; ".join(parts)
 
 
-class _TraceContext(_abc.TraceContext):
-    """The W3C trace headers of the request, as the worker exposes them."""
-
-    def __init__(self, trace_parent: str = "", trace_state: str = "") -> None:
-        self._trace_parent = trace_parent
-        self._trace_state = trace_state
-
-    @property
-    def trace_parent(self) -> str:
-        return self._trace_parent
-
-    @property
-    def trace_state(self) -> str:
-        return self._trace_state
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        return {}
+def _body_bytes(data: Any) -> bytes:
+    kind = data.WhichOneof("data")
+    if kind == "bytes":
+        return bytes(data.bytes)
+    if kind in ("string", "json"):
+        return getattr(data, kind).encode("utf-8")
+    return b""
 
 
-class InvocationContext(func.Context):
-    """The ``func.Context`` the worker passes to a ``context`` parameter."""
-
-    def __init__(
-        self,
-        invocation_id: str,
-        function_name: str,
-        function_directory: str,
-        trace_context: _TraceContext | None = None,
-    ) -> None:
-        self._invocation_id = invocation_id
-        self._function_name = function_name
-        self._function_directory = function_directory
-        self._trace_context = trace_context or _TraceContext()
-        self._local = threading.local()
-
-    @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
-
-    @property
-    def function_name(self) -> str:
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        return self._function_directory
-
-    @property
-    def trace_context(self) -> _abc.TraceContext:
-        return self._trace_context
-
-    @property
-    def retry_context(self) -> _abc.RetryContext:
-        raise AttributeError("devhost runs HTTP functions without retry policies")
-
-    @property
-    def thread_local_storage(self) -> threading.local:  # type: ignore[override]
-        return self._local
+def to_aiohttp_response(value: Any) -> web.Response:
+    """Answer with the worker's return value (``TypedData``) as the host does: ``http`` keeps
+    status, headers, cookies and body; a string is a 200 text/plain body; no value is an empty
+    200 (``FunctionInvocationMiddleware``'s ``OkResult``). Anything else fails the invocation."""
+    kind = value.WhichOneof("data") if value is not None else None
+    if kind is None:
+        return web.Response(status=200)
+    if kind == "string":
+        return web.Response(
+            status=200, body=value.string.encode("utf-8"), headers={"Content-Type": _TEXT_PLAIN}
+        )
+    if kind != "http":
+        raise UnsupportedReturn(f"an HTTP function returned {kind}, not an HTTP response")
+    http = value.http
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, text in http.headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding"):
+            headers.add(name, text)
+    for cookie in http.cookies:
+        headers.add("Set-Cookie", set_cookie_header(cookie))
+    status = int(http.status_code) if http.status_code else 200
+    return web.Response(status=status, headers=headers, body=_body_bytes(http.body))
 
 
 def _json_error(status: int, error: str, message: str, **extra: str) -> web.Response:
@@ -167,15 +134,13 @@ class HttpTriggerHandler:
         route_prefix: str,
         task_hub: str,
         urls: HostUrls,
-        executor: Executor,
-        function_directory: str,
+        invoker: Invoker,
         keys: HostKeys,
     ) -> None:
         self.router = Router(functions, route_prefix)
         self.task_hub = task_hub
         self.urls = urls
-        self.executor = executor
-        self.function_directory = function_directory
+        self.invoker = invoker
         self.keys = keys
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -200,8 +165,8 @@ class HttpTriggerHandler:
     async def invoke(
         self, function: HttpFunction, request: web.Request, route_params: dict[str, str]
     ) -> web.StreamResponse:
-        """Call the function; any failure is a generic 500 and a traceback on the host log."""
-        invocation_id = str(uuid.uuid4())
+        """Call the function in a worker; any failure is a generic 500 and the worker's error
+        and traceback on the host log."""
         started = time.perf_counter()
         try:
             body = await request.read()
@@ -209,18 +174,31 @@ class HttpTriggerHandler:
             return _json_error(
                 413, "RequestEntityTooLarge", "The request body is over the host's 100 MB limit."
             )
-        kwargs = self._arguments(function, request, body, route_params, invocation_id)
+        origin = self.urls.origin_for(str(request.url.origin()))
+        inputs = {
+            function.request_param: rpc.TypedData(
+                http=to_rpc_http(request, body, route_params, origin)
+            )
+        }
+        if function.client_param is not None:
+            client = client_binding_json(self.urls, function.client_task_hub or self.task_hub)
+            inputs[function.client_param] = rpc.TypedData(string=client)
+        reply = await self.invoker.call(
+            function.function_id, function.name, inputs, request.headers.get("traceparent", "")
+        )
+        invocation_id = reply.invocation_id
         try:
-            if function.is_async:
-                result = await function.func(**kwargs)
-            else:
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(
-                    self.executor, functools.partial(function.func, **kwargs)
-                )
-            response = to_aiohttp_response(result)
-        except Exception:
-            log.exception("Function '%s' failed (Id=%s)", function.name, invocation_id)
+            if not reply.ok:
+                raise UnsupportedReturn(reply.error)
+            response = to_aiohttp_response(reply.response.return_value)
+        except (UnsupportedReturn, ValueError) as error:
+            log.error(
+                "Executed 'Functions.%s' (Failed, Id=%s): %s\n%s",
+                function.name,
+                invocation_id,
+                error,
+                reply.stack,
+            )
             self._log(function, started, "Failed", invocation_id, 500)
             return _json_error(
                 500,
@@ -230,34 +208,6 @@ class HttpTriggerHandler:
             )
         self._log(function, started, "Succeeded", invocation_id, response.status)
         return response
-
-    def _arguments(
-        self,
-        function: HttpFunction,
-        request: web.Request,
-        body: bytes,
-        route_params: dict[str, str],
-        invocation_id: str,
-    ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            function.request_param: to_func_request(
-                request, body, route_params, self.urls.origin_for(str(request.url.origin()))
-            )
-        }
-        if function.client_param is not None:
-            kwargs[function.client_param] = client_binding_json(
-                self.urls, function.client_task_hub or self.task_hub
-            )
-        if function.context_param:
-            kwargs["context"] = InvocationContext(
-                invocation_id,
-                function.name,
-                self.function_directory,
-                _TraceContext(
-                    request.headers.get("traceparent", ""), request.headers.get("tracestate", "")
-                ),
-            )
-        return kwargs
 
     @staticmethod
     def _log(

@@ -1,25 +1,23 @@
-"""Import a v2-model ``function_app.py`` and index it the way the Python worker does.
+"""The host's start-up reading of an app: its settings, host.json, and the functions the worker
+indexed.
 
-The Functions host never runs here, so this module does its start-up work: it applies
-``local.settings.json`` to the environment (as ``func start`` does), reads ``host.json``, imports
-the app, finds its one ``FunctionRegister`` and turns each function's bindings into an
-:class:`AppIndex`. Bindings devhost cannot honour are refused here, before any request is served,
-so that an app never half-works.
+The Functions host never imports an app. It applies ``local.settings.json`` to the environment
+(as ``func start`` does), reads ``host.json``, and learns the app's functions from the worker's
+``FunctionMetadataResponse``: each function's name, id and bindings, exactly as Microsoft's
+worker library indexed them (``devhost.workers``). This module turns that metadata into an
+:class:`AppIndex`. Bindings devhost cannot honour are refused here, before any request is
+served, so that an app never half-works.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import inspect
+import json
 import logging
 import os
 import re
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from devhost import lenient_json
@@ -46,18 +44,27 @@ class AppLoadError(StartupError):
 
 @dataclass(frozen=True)
 class ActivityFunction:
-    """An activity as the engine calls it: ``func(**{input_param: value})``, awaited if async."""
+    """An activity: its durable name, the function that implements it and its input binding."""
 
     name: str
     function_name: str
-    func: Callable[..., Any]
+    function_id: str
     input_param: str
-    is_async: bool
+
+
+@dataclass(frozen=True)
+class OrchestratorFunction:
+    """An orchestrator: its durable name, the function and the trigger binding's parameter."""
+
+    name: str
+    function_name: str
+    function_id: str
+    context_param: str
 
 
 @dataclass(frozen=True)
 class HttpFunction:
-    """An HTTP-triggered function and what it needs at call time.
+    """An HTTP-triggered function and what the host needs to call it.
 
     ``route`` is the template without the route prefix; ``methods`` is None when the function
     accepts every method. ``client_param`` names the durableClient parameter, if any, and
@@ -65,15 +72,13 @@ class HttpFunction:
     """
 
     name: str
+    function_id: str
     route: str
     methods: tuple[str, ...] | None
     auth_level: str
-    func: Callable[..., Any]
     request_param: str
-    client_param: str | None
-    client_task_hub: str | None
-    context_param: bool
-    is_async: bool
+    client_param: str | None = None
+    client_task_hub: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,12 +90,23 @@ class FunctionSummary:
     durable_name: str | None = None
 
 
+@dataclass(frozen=True)
+class AppConfig:
+    """What the host reads before any worker starts: the directory, settings and host.json."""
+
+    app_dir: Path
+    route_prefix: str
+    task_hub: str
+    settings: dict[str, str]
+    function_timeout: float | None
+
+
 @dataclass
 class AppIndex:
     """Everything the engine and the HTTP layer need from the app, read once at start-up."""
 
     app_dir: Path
-    orchestrators: dict[str, Callable[[Any], str]]
+    orchestrators: dict[str, OrchestratorFunction]
     activities: dict[str, ActivityFunction]
     http_functions: list[HttpFunction]
     route_prefix: str
@@ -99,8 +115,8 @@ class AppIndex:
     functions: list[FunctionSummary] = field(default_factory=list)
 
 
-def load_app(app_dir: Path, *, task_hub: str | None = None) -> AppIndex:
-    """Load the app in ``app_dir``: settings first (the app may read them at import), then code."""
+def load_config(app_dir: Path, *, task_hub: str | None = None) -> AppConfig:
+    """Read the app directory as the host does before it starts a worker."""
     app_dir = Path(app_dir).resolve()
     script = app_dir / SCRIPT_FILE
     if not script.is_file():
@@ -108,22 +124,57 @@ def load_app(app_dir: Path, *, task_hub: str | None = None) -> AppIndex:
     settings = apply_local_settings(app_dir)
     host_config = read_json_file(app_dir / "host.json", required=False)
     warn_ignored_durable_settings(host_config)
-    route_prefix = route_prefix_from(host_config)
-    hub = task_hub or task_hub_from(host_config, os.environ)
-    module = import_function_app(app_dir)
-    register = find_function_register(module)
-    index = AppIndex(
+    return AppConfig(
         app_dir=app_dir,
+        route_prefix=route_prefix_from(host_config),
+        task_hub=task_hub or task_hub_from(host_config, os.environ),
+        settings=settings,
+        function_timeout=function_timeout_from(host_config),
+    )
+
+
+def index_metadata(config: AppConfig, metadata: Iterable[Any]) -> AppIndex:
+    """The app's functions from the worker's ``RpcFunctionMetadata`` (their raw bindings)."""
+    index = AppIndex(
+        app_dir=config.app_dir,
         orchestrators={},
         activities={},
         http_functions=[],
-        route_prefix=route_prefix,
-        task_hub=hub,
-        settings=settings,
+        route_prefix=config.route_prefix,
+        task_hub=config.task_hub,
+        settings=config.settings,
     )
-    for fn in _get_functions(register):
-        _index_function(index, fn)
+    for function in metadata:
+        bindings = [json.loads(raw) for raw in function.raw_bindings]
+        _index_function(index, function.name, function.function_id, bindings)
     return index
+
+
+DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
+_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+
+
+def function_timeout_from(host_config: Mapping[str, Any]) -> float | None:
+    """``functionTimeout`` (a TimeSpan, ``[d.]hh:mm:ss``) in seconds; ``-1``: unbounded.
+
+    Absent, the host's default off Consumption applies: 30 minutes, as on Flex Consumption and
+    under ``func start`` (``ScriptJobHostOptionsSetup.cs``)."""
+    raw = host_config.get("functionTimeout")
+    if raw is None:
+        return DEFAULT_FUNCTION_TIMEOUT
+    if str(raw).strip() == "-1":
+        return None
+    match = _TIMESPAN.match(str(raw).strip())
+    if match is None:
+        raise AppLoadError(
+            f'host.json: functionTimeout must be a time span such as "00:05:00" or -1, '
+            f"not {json.dumps(raw)}"
+        )
+    days, hours, minutes, seconds = match.groups()
+    total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    if total <= 0:
+        raise AppLoadError("host.json: functionTimeout must be longer than zero")
+    return total
 
 
 def read_json_file(path: Path, *, required: bool) -> dict[str, Any]:
@@ -214,67 +265,6 @@ def resolve_setting_refs(text: str, env: Mapping[str, str], *, what: str) -> str
     return _SETTING_REF.sub(substitute, text)
 
 
-def import_function_app(app_dir: Path) -> ModuleType:
-    """Import ``function_app.py`` as module ``function_app`` with ``app_dir`` on ``sys.path``.
-
-    The app imports its own packages (``from activities import ...``) relative to its root, as
-    under the worker, so the directory goes first on the path.
-    """
-    script = app_dir / SCRIPT_FILE
-    if str(app_dir) not in sys.path:
-        sys.path.insert(0, str(app_dir))
-    name = _module_name(script)
-    spec = importlib.util.spec_from_file_location(name, script)
-    if spec is None or spec.loader is None:
-        raise AppLoadError(f"cannot import {script}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        sys.modules.pop(name, None)
-        raise AppLoadError(f"importing {script} failed: {exc!r}") from exc
-    return module
-
-
-def _module_name(script: Path) -> str:
-    """``function_app``, unless a different app already holds that name in this process.
-
-    Several apps load into one process only in tests; they get a distinct name so that neither
-    app's module is replaced under code that imported it.
-    """
-    loaded = sys.modules.get("function_app")
-    loaded_file = getattr(loaded, "__file__", None)
-    if loaded is None or (loaded_file and Path(loaded_file).resolve() == script):
-        return "function_app"
-    digest = hashlib.sha1(str(script).encode()).hexdigest()[:10]
-    return f"function_app_{digest}"
-
-
-def find_function_register(module: ModuleType) -> Any:
-    """The module's single top-level ``FunctionRegister`` (``func.FunctionApp`` / ``df.DFApp``)."""
-    from azure.functions.decorators.function_app import FunctionRegister
-
-    found = [
-        (name, value) for name, value in vars(module).items() if isinstance(value, FunctionRegister)
-    ]
-    if not found:
-        raise AppLoadError(f"no top-level FunctionApp instance in {SCRIPT_FILE}")
-    if len(found) > 1:
-        names = ", ".join(name for name, _ in found)
-        raise AppLoadError(
-            f"more than one top-level FunctionApp instance in {SCRIPT_FILE}: {names}"
-        )
-    return found[0][1]
-
-
-def _get_functions(register: Any) -> list[Any]:
-    try:
-        return list(register.get_functions())
-    except Exception as exc:  # the SDK validates names and bindings here
-        raise AppLoadError(f"indexing the app's functions failed: {exc}") from exc
-
-
 def _binding_type(binding: Mapping[str, Any]) -> str:
     return str(binding.get("type", ""))
 
@@ -283,32 +273,29 @@ def _enum_text(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def _index_function(index: AppIndex, fn: Any) -> None:
-    name = fn.get_function_name()
-    bindings: list[dict[str, Any]] = list(fn.get_bindings_dict().get("bindings", []))
-    trigger = fn.get_trigger()
-    trigger_type = trigger.get_binding_name() if trigger is not None else ""
-    user_func = fn.get_user_function()
+def _index_function(
+    index: AppIndex, name: str, function_id: str, bindings: list[dict[str, Any]]
+) -> None:
+    trigger_binding = next((b for b in bindings if "trigger" in _binding_type(b).lower()), None)
+    trigger_type = _binding_type(trigger_binding) if trigger_binding else ""
     for binding in bindings:
         _check_supported(name, trigger_type, binding)
-    trigger_binding = next(b for b in bindings if _binding_type(b) == trigger_type)
+    assert trigger_binding is not None
     if trigger_type == ORCHESTRATION_TRIGGER:
         durable_name = str(trigger_binding.get("orchestration") or name)
         _check_unique(index.orchestrators, durable_name, "orchestrator")
-        index.orchestrators[durable_name] = user_func
+        index.orchestrators[durable_name] = OrchestratorFunction(
+            durable_name, name, function_id, str(trigger_binding["name"])
+        )
     elif trigger_type == ACTIVITY_TRIGGER:
         durable_name = str(trigger_binding.get("activity") or name)
         _check_unique(index.activities, durable_name, "activity")
         index.activities[durable_name] = ActivityFunction(
-            name=durable_name,
-            function_name=name,
-            func=user_func,
-            input_param=str(trigger_binding["name"]),
-            is_async=inspect.iscoroutinefunction(user_func),
+            durable_name, name, function_id, str(trigger_binding["name"])
         )
     else:
         durable_name = None
-        index.http_functions.append(_http_function(name, bindings, trigger_binding, user_func))
+        index.http_functions.append(_http_function(name, function_id, bindings, trigger_binding))
     index.functions.append(FunctionSummary(name, trigger_type, durable_name))
 
 
@@ -340,10 +327,7 @@ def _check_unique(existing: Mapping[str, Any], name: str, what: str) -> None:
 
 
 def _http_function(
-    name: str,
-    bindings: list[dict[str, Any]],
-    trigger: Mapping[str, Any],
-    user_func: Callable[..., Any],
+    name: str, function_id: str, bindings: list[dict[str, Any]], trigger: Mapping[str, Any]
 ) -> HttpFunction:
     clients = [b for b in bindings if _binding_type(b) == DURABLE_CLIENT]
     if len(clients) > 1:
@@ -356,40 +340,13 @@ def _http_function(
     method_names = tuple(_enum_text(m).upper() for m in methods) if methods else None
     route = trigger.get("route")
     route_text = name if route is None or str(route).strip() == "" else str(route).strip("/")
-    request_param = str(trigger["name"])
-    client_param = str(client["name"]) if client else None
-    parameters = _parameter_names(user_func)
-    context_param = "context" in parameters and "context" not in (request_param, client_param)
-    bound = {request_param, client_param, "context"} - {None}
-    unbound = [p for p in parameters if p not in bound and not _has_default(user_func, p)]
-    if unbound:
-        raise AppLoadError(
-            f"function '{name}' declares parameter(s) {', '.join(unbound)} with no binding"
-        )
     return HttpFunction(
         name=name,
+        function_id=function_id,
         route=route_text,
         methods=method_names,
         auth_level=_enum_text(trigger.get("authLevel", "function")).lower(),
-        func=user_func,
-        request_param=request_param,
-        client_param=client_param,
+        request_param=str(trigger["name"]),
+        client_param=str(client["name"]) if client else None,
         client_task_hub=str(client["taskHub"]) if client and client.get("taskHub") else None,
-        context_param=context_param,
-        is_async=inspect.iscoroutinefunction(user_func),
-    )
-
-
-def _parameter_names(user_func: Callable[..., Any]) -> list[str]:
-    try:
-        return list(inspect.signature(user_func).parameters)
-    except (TypeError, ValueError):
-        return []
-
-
-def _has_default(user_func: Callable[..., Any], parameter: str) -> bool:
-    param = inspect.signature(user_func).parameters[parameter]
-    return param.default is not inspect.Parameter.empty or param.kind in (
-        inspect.Parameter.VAR_KEYWORD,
-        inspect.Parameter.VAR_POSITIONAL,
     )

@@ -16,7 +16,6 @@ class HostOptions:
     test_hooks: expose ``/admin/devhost/...`` endpoints (clock control); never on by default.
     start_azurite: start Azurite when ``AzureWebJobsStorage`` is ``UseDevelopmentStorage=true`` and
         nothing listens on its port.
-    activity_workers: threads for synchronous activity and HTTP functions (the worker's pool).
     task_hub: overrides the hub name from host.json.
     require_keys: check function, master and system keys as the Functions host does on Azure
         (``devhost/keys.py``); off, as under ``func start``.
@@ -30,7 +29,6 @@ class HostOptions:
     manual_clock: bool = False
     test_hooks: bool = False
     start_azurite: bool = True
-    activity_workers: int = 8
     task_hub: str | None = None
     require_keys: bool = False
 

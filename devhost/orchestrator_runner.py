@@ -4,7 +4,8 @@ The extension hands the SDK ``{history, input, instanceId, isReplaying, parentIn
 upperSchemaVersion, ...}`` and reads back ``{isDone, actions, output, customStatus}``. Old events
 are kept in memory already encoded (``IsPlayed: true``), so an episode neither re-reads nor
 re-serialises its history; the SDK's cumulative answer is decoded incrementally
-(``answers.py``).
+(``answers.py``). The call itself is an invocation of the orchestrator function in a worker
+process (``devhost.workers``), where Microsoft's worker library runs the SDK.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import azure.functions as func
-
 from devhost.answers import AnswerDecoder
 from devhost.history import encode
+from devhost.loader import OrchestratorFunction
 from devhost.records import InstanceRow
+from devhost.workers.invocations import Invoker, Reply
 
 log = logging.getLogger("devhost.engine")
 
@@ -50,11 +50,15 @@ class LogInvocation(Protocol):
 @dataclass
 class Answer:
     """The SDK's answer (or the state it reported with a failure), the failure text if the
-    orchestrator failed, and the seconds spent inside the SDK call alone."""
+    orchestrator failed, and the seconds spent in the invocation (worker and SDK).
+
+    ``aborted``: the host could not complete the invocation in a way the extension treats as
+    transient (``functionTimeout``): the episode is thrown away and runs again."""
 
     state: dict[str, Any] | None
     error: str | None
     sdk_seconds: float
+    aborted: bool = False
 
 
 class OrchestratorRunner:
@@ -62,11 +66,13 @@ class OrchestratorRunner:
 
     def __init__(
         self,
-        orchestrators: Mapping[str, Callable[[func.OrchestrationContext], Any]],
+        orchestrators: Mapping[str, OrchestratorFunction],
+        invoker: Invoker,
         load_history: Callable[[str], list[dict[str, Any]]],
         log_invocation: LogInvocation,
     ) -> None:
         self._orchestrators = orchestrators
+        self._invoker = invoker
         self._load_history = load_history
         self._log_invocation = log_invocation
         self._history: OrderedDict[str, list[str]] = OrderedDict()
@@ -120,39 +126,49 @@ class OrchestratorRunner:
             )
         )
 
-    def call(self, instance: InstanceRow, context: str) -> Answer:
-        """Call the registered orchestrator with ``context``; never raises."""
+    async def call(self, instance: InstanceRow, context: str) -> Answer:
+        """Invoke the registered orchestrator with ``context``; never raises.
+
+        As the extension's ``TaskOrchestrationShim`` and ``DurableTaskExtension`` do: the SDK's
+        failure carries its state after a marker; a failure of the invocation itself (the
+        worker process exited) fails the orchestration with its message; ``functionTimeout``
+        aborts the episode, which runs again."""
         function = self._orchestrators.get(instance.name)
         if function is None:
             missing = f"The orchestrator function '{instance.name}' is not registered."
             return Answer(None, missing, 0)
         started = time.perf_counter()
-        sdk_seconds = 0.0
-        outcome = "Succeeded"
-        try:
-            try:
-                raw = function(func.OrchestrationContext(context))
-            finally:
-                sdk_seconds = time.perf_counter() - started
-            state = self._answers.decode(instance.instance_id, raw) if isinstance(raw, str) else raw
-            return Answer(state, None, sdk_seconds)
-        except Exception as exc:  # the SDK reports orchestrator errors by raising
-            outcome = "Failed"
-            return Answer(*_failure(instance, exc), sdk_seconds)
-        finally:
-            self._log_invocation(
-                kind="orchestrator",
-                name=instance.name,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                outcome=outcome,
-                instance_id=instance.instance_id,
+        reply = await self._invoker.orchestrator(
+            function.function_id, function.function_name, function.context_param, context
+        )
+        seconds = time.perf_counter() - started
+        self._log_invocation(
+            kind="orchestrator",
+            name=instance.name,
+            duration_ms=seconds * 1000,
+            outcome="Succeeded" if reply.ok else "Failed",
+            instance_id=instance.instance_id,
+        )
+        if reply.timed_out:
+            log.error(
+                "Orchestrator %s (%s): %s. The episode is aborted and will run again, as the "
+                "Durable extension does after a function timeout.",
+                instance.name,
+                instance.instance_id,
+                reply.error,
             )
+            return Answer(None, reply.error, seconds, aborted=True)
+        if not reply.ok:
+            return Answer(*_failure(instance, reply), seconds)
+        if reply.value is None:
+            return Answer(None, "The orchestrator returned no value.", seconds)
+        return Answer(self._answers.decode(instance.instance_id, reply.value), None, seconds)
 
 
-def _failure(instance: InstanceRow, exc: Exception) -> tuple[dict[str, Any] | None, str]:
-    """The SDK appends its state to the exception text after a marker; anything else raised
-    outside the SDK's handling is a bug in the app, logged with its traceback."""
-    message = str(exc)
+def _failure(instance: InstanceRow, reply: Reply) -> tuple[dict[str, Any] | None, str]:
+    """The SDK appends its state to the exception text after a marker; a failure without it is
+    the app's or the host's (the worker exited), logged with its traceback."""
+    message = reply.error or ""
     state = None
     if OUT_OF_PROC_MARKER in message:
         message, _, data = message.partition(OUT_OF_PROC_MARKER)
@@ -163,9 +179,10 @@ def _failure(instance: InstanceRow, exc: Exception) -> tuple[dict[str, Any] | No
         message = (state or {}).get("error") or message
     else:
         log.error(
-            "Orchestrator %s (%s) raised outside the SDK:\n%s",
+            "Orchestrator %s (%s) failed outside the SDK: %s\n%s",
             instance.name,
             instance.instance_id,
-            traceback.format_exc(),
+            message,
+            reply.stack,
         )
-    return state, message or type(exc).__name__
+    return state, message or "The orchestrator failed."

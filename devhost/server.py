@@ -1,9 +1,10 @@
-"""Compose devhost: load the app, build the engine, serve HTTP on one port, stop cleanly.
+"""Compose devhost: start the app's workers, build the engine, serve HTTP on one port, stop cleanly.
 
 One aiohttp application answers everything the Functions host and the Durable extension would:
-the durable RPC API, the public webhooks, the optional test hooks, and the app's HTTP functions.
-:class:`DevHost` is the unit tests and the CLI share: ``async with DevHost(options) as host`` gives
-a running host on ``host.base_url`` (a free port when ``options.port`` is 0).
+the durable RPC API, the public webhooks, the optional test hooks, and the app's HTTP functions,
+which run in worker processes like every other function (``devhost.workers``). :class:`DevHost`
+is the unit tests and the CLI share: ``async with DevHost(options) as host`` gives a running host
+on ``host.base_url`` (a free port when ``options.port`` is 0).
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ from aiohttp import web
 
 from devhost import http_errors, test_hooks
 from devhost.durable_api import DurableApi, not_found
-from devhost.engine import Engine
+from devhost.engine import Engine, open_store
 from devhost.http_triggers import HttpTriggerHandler
 from devhost.invocation_log import log_invocation
 from devhost.keys import ENV_NAMES, HostKeys, unauthorized
-from devhost.loader import AppIndex, load_app
+from devhost.loader import AppIndex
 from devhost.options import HostOptions
+from devhost.store import Store
 from devhost.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
-from devhost.worker_threads import DaemonThreadPool
+from devhost.workers.app import RunningApp, start_app
+from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost")
 
@@ -88,28 +91,20 @@ def _routes(
 
 
 def create_app(
-    options: HostOptions, *, index: AppIndex | None = None
+    options: HostOptions, index: AppIndex, invoker: Invoker, store: Store | None = None
 ) -> tuple[web.Application, Engine]:
-    """Load the app and build (not start) the engine and the aiohttp application.
+    """Build (not start) the engine and the aiohttp application for an app whose workers run.
 
     The engine starts and stops with the application (``cleanup_ctx``), after Azurite when the
     app uses development storage. :class:`DevHost` gives the durable API and the HTTP functions'
     client binding the bound port's URLs once it listens.
     """
-    index = index or load_app(options.app_dir, task_hub=options.task_hub)
     keys = HostKeys.load(options.require_keys)
-    engine = Engine(index, options, log_invocation=log_invocation)
-    executor = DaemonThreadPool(options.activity_workers, "devhost-http")
+    engine = Engine(index, options, invoker, log_invocation=log_invocation, store=store)
     urls = host_urls(options.host, options.port, keys.url_code)
     durable = DurableApi(engine, index.orchestrators, index.task_hub, urls)
     triggers = HttpTriggerHandler(
-        index.http_functions,
-        index.route_prefix,
-        index.task_hub,
-        urls,
-        executor,
-        str(index.app_dir),
-        keys,
+        index.http_functions, index.route_prefix, index.task_hub, urls, invoker, keys
     )
     hooks = test_hooks.TestHooks(engine) if options.test_hooks else None
     routes = _routes(durable, hooks, keys)
@@ -132,7 +127,7 @@ def create_app(
     # (%0A), which must reach the API to be refused with a 400 rather than fall through to a 404.
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
     app.cleanup_ctx.append(_azurite_context(options, index))
-    app.cleanup_ctx.append(_engine_context(engine, executor))
+    app.cleanup_ctx.append(_engine_context(engine))
     return app, engine
 
 
@@ -168,18 +163,13 @@ async def _start_azurite(options: HostOptions, index: AppIndex) -> Any:
     return started
 
 
-def _engine_context(
-    engine: Engine, executor: DaemonThreadPool
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def _engine_context(engine: Engine) -> Callable[[web.Application], AsyncIterator[None]]:
     async def engine_lifecycle(_: web.Application) -> AsyncIterator[None]:
         await engine.start()
         try:
             yield
         finally:
-            try:
-                await engine.stop()
-            finally:
-                executor.shutdown(wait=False, cancel_futures=True)
+            await engine.stop()
 
     return engine_lifecycle
 
@@ -211,6 +201,7 @@ class DevHost:
         self.app: web.Application | None = None
         self._engine: Engine | None = None
         self.runner: web.AppRunner | None = None
+        self.running_app: RunningApp | None = None
         self.urls = HostUrls()
         self.port = 0
 
@@ -242,15 +233,31 @@ class DevHost:
         return self.app[INDEX_KEY]
 
     async def start(self) -> None:
-        self.app, self._engine = create_app(self.options)
-        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        """Open the state file, start the workers (the worker library indexes the app), serve.
+
+        The state file comes first: a file in use or damaged is refused before any worker
+        process starts."""
+        store = open_store(self.options)
         try:
-            await self.runner.setup()
-            http_errors.install(self.runner)
-            site = web.TCPSite(self.runner, self.options.host, self.options.port)
-            await site.start()
+            self.running_app = await start_app(self.options.app_dir, task_hub=self.options.task_hub)
         except BaseException:
-            await self.runner.cleanup()
+            store.close()
+            raise
+        try:
+            running = self.running_app
+            self.app, self._engine = create_app(self.options, running.index, running.invoker, store)
+            self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+            try:
+                await self.runner.setup()
+                http_errors.install(self.runner)
+                site = web.TCPSite(self.runner, self.options.host, self.options.port)
+                await site.start()
+            except BaseException:
+                await self.runner.cleanup()
+                raise
+        except BaseException:
+            await self.running_app.stop()
+            self.running_app = None
             raise
         self.port = int(self.runner.addresses[0][1])
         self.urls = host_urls(self.options.host, self.port, self.keys.url_code)
@@ -259,9 +266,19 @@ class DevHost:
         self.app[DURABLE_KEY].urls = self.urls
 
     async def stop(self) -> None:
-        if self.runner is not None:
-            runner, self.runner = self.runner, None
-            await runner.cleanup()
+        try:
+            if self.runner is not None:
+                runner, self.runner = self.runner, None
+                await runner.cleanup()
+        finally:
+            if self.running_app is not None:
+                running, self.running_app = self.running_app, None
+                await running.stop()
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The worker processes serving the app now (restarts change them)."""
+        return self.running_app.pool.pids if self.running_app else []
 
     def describe_functions(self) -> str:
         return describe_functions(self.index, self.urls)

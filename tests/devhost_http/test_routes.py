@@ -98,15 +98,11 @@ def test_invalid_templates_are_refused(template: str) -> None:
 def _fn(name: str, route: str, methods: tuple[str, ...] | None = None) -> HttpFunction:
     return HttpFunction(
         name=name,
+        function_id=name,
         route=route,
         methods=methods,
         auth_level="anonymous",
-        func=lambda req: None,
         request_param="req",
-        client_param=None,
-        client_task_hub=None,
-        context_param=False,
-        is_async=False,
     )
 
 

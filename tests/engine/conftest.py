@@ -1,4 +1,7 @@
-"""An Engine running the patterns app in memory with a skippable clock (no HTTP)."""
+"""An Engine running the patterns app in memory with a skippable clock (no HTTP).
+
+The app runs in real worker processes (one pool for the session, as a host keeps its workers);
+each test gets a fresh engine and state over it."""
 
 import json
 from collections.abc import AsyncIterator
@@ -8,21 +11,28 @@ from typing import Any
 import pytest
 
 from devhost.engine import Engine
-from devhost.loader import AppIndex, load_app
 from devhost.options import HostOptions
+from devhost.workers.app import RunningApp, start_app
 
 PATTERNS_APP = Path(__file__).parent.parent / "apps" / "patterns"
 
 
 @pytest.fixture(scope="session")
-def patterns_app() -> AppIndex:
-    return load_app(PATTERNS_APP)
+async def patterns_app() -> AsyncIterator[RunningApp]:
+    running = await start_app(PATTERNS_APP)
+    yield running
+    await running.stop()
+
+
+def new_engine(app: RunningApp, options: HostOptions, **kwargs: Any) -> Engine:
+    """An engine over the session's workers (not started)."""
+    return Engine(app.index, options, app.invoker, **kwargs)
 
 
 @pytest.fixture
-async def engine(patterns_app: AppIndex) -> AsyncIterator[Engine]:
+async def engine(patterns_app: RunningApp) -> AsyncIterator[Engine]:
     options = HostOptions(app_dir=PATTERNS_APP, in_memory=True, manual_clock=True)
-    engine = Engine(patterns_app, options)
+    engine = new_engine(patterns_app, options)
     await engine.start()
     yield engine
     await engine.stop()

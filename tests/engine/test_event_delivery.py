@@ -13,7 +13,7 @@ from devhost.history import EventType
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
 
-from .conftest import PATTERNS_APP, ended, run
+from .conftest import PATTERNS_APP, ended, new_engine, run
 
 INSTANCES = 10
 
@@ -57,7 +57,7 @@ async def test_events_pending_at_a_stop_are_all_delivered_after_the_restart(
     options = HostOptions(
         app_dir=PATTERNS_APP, state_path=tmp_path / "state.sqlite", manual_clock=True
     )
-    first = Engine(patterns_app, options)
+    first = new_engine(patterns_app, options)
     await first.start()
     ids = [await run(first, "Collector", 20) for _ in range(INSTANCES)]
     for instance_id in ids:
@@ -68,7 +68,7 @@ async def test_events_pending_at_a_stop_are_all_delivered_after_the_restart(
             await first.raise_event(instance_id, "Item", json.dumps(n))
     await first.stop()
 
-    second = Engine(patterns_app, options)
+    second = new_engine(patterns_app, options)
     await second.start()
     try:
         for instance_id in ids:

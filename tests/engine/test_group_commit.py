@@ -7,13 +7,12 @@ from typing import Any
 import pytest
 
 from devhost.dispatcher import Dispatcher
-from devhost.engine import Engine
 from devhost.history import EventType, make_event
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
 from devhost.store import Store
 
-from .conftest import PATTERNS_APP, ended, run
+from .conftest import PATTERNS_APP, ended, new_engine, run
 
 
 def test_a_nested_transaction_rolls_back_alone(tmp_path: Path) -> None:
@@ -57,7 +56,7 @@ async def test_a_failing_episode_loses_nothing_and_spares_its_group(
         return works
 
     monkeypatch.setattr(Store, "commit_episode", fail_for_bad)
-    engine = Engine(patterns_app, options)
+    engine = new_engine(patterns_app, options)
     await engine.start()
     try:
         ids = [await run(engine, "FanOutFanIn", 3, instance_id=i) for i in ("a", "bad", "c")]
@@ -69,7 +68,7 @@ async def test_a_failing_episode_loses_nothing_and_spares_its_group(
         await engine.stop()
     monkeypatch.undo()
 
-    engine = Engine(patterns_app, options)
+    engine = new_engine(patterns_app, options)
     await engine.start()
     try:
         status = await engine.wait_for(ids[1], ended)
@@ -91,7 +90,7 @@ async def test_an_activity_result_that_cannot_be_recorded_keeps_its_work_item(
             raise RuntimeError("injected internal error")
 
     monkeypatch.setattr(Dispatcher, "record_activity_result", fail_for_bad)
-    engine = Engine(patterns_app, options)
+    engine = new_engine(patterns_app, options)
     await engine.start()
     try:
         await run(engine, "FanOutFanIn", 1, instance_id="bad")
@@ -103,7 +102,7 @@ async def test_an_activity_result_that_cannot_be_recorded_keeps_its_work_item(
         await engine.stop()
     monkeypatch.undo()
 
-    engine = Engine(patterns_app, options)
+    engine = new_engine(patterns_app, options)
     await engine.start()
     try:
         assert (await engine.wait_for("bad", ended))["output"] == 0

@@ -12,7 +12,7 @@ from devhost.errors import StateFileLocked
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
 
-from .conftest import PATTERNS_APP, ended, run
+from .conftest import PATTERNS_APP, ended, new_engine, run
 
 
 async def test_terminate_ends_a_waiting_instance_and_refuses_more_events(engine: Engine) -> None:
@@ -75,7 +75,7 @@ async def test_timers_and_waits_survive_an_engine_restart(
     patterns_app: AppIndex, tmp_path: Path
 ) -> None:
     options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "s.sqlite", manual_clock=True)
-    first = Engine(patterns_app, options)
+    first = new_engine(patterns_app, options)
     await first.start()
     instance_id = await first.start_orchestration(
         "EarlyEvent", "survivor", json.dumps(json.dumps(None))
@@ -84,7 +84,7 @@ async def test_timers_and_waits_survive_an_engine_restart(
     await first.raise_event(instance_id, "Go", json.dumps("kept"))
     await first.stop()
 
-    second = Engine(patterns_app, options)
+    second = new_engine(patterns_app, options)
     await second.start()
     try:
         assert second.get_status(instance_id)["runtimeStatus"] == "Running"
@@ -99,11 +99,11 @@ async def test_a_state_file_is_owned_by_one_host_at_a_time(
     patterns_app: AppIndex, tmp_path: Path
 ) -> None:
     options = HostOptions(app_dir=PATTERNS_APP, state_path=tmp_path / "s.sqlite")
-    first = Engine(patterns_app, options)
+    first = new_engine(patterns_app, options)
     await first.start()
     try:
         with pytest.raises(StateFileLocked):
-            await Engine(patterns_app, options).start()
+            await new_engine(patterns_app, options).start()
     finally:
         await first.stop()
 

@@ -2,16 +2,13 @@
 
 import json
 import logging
-from typing import Any
 
 import pytest
 
 from devhost.engine import Engine
 from devhost.history import EventType
-from devhost.loader import AppIndex
-from devhost.options import HostOptions
 
-from .conftest import PATTERNS_APP, ended, run
+from .conftest import ended, run
 
 
 def event_types(engine: Engine, instance_id: str) -> list[int]:
@@ -19,9 +16,11 @@ def event_types(engine: Engine, instance_id: str) -> list[int]:
     return [event["EventType"] for event in engine.store.load_history(instance_id)]
 
 
-def attempts(engine: Engine) -> dict[str, int]:
-    """How often Flaky really ran, per key (the counter lives in the loaded app module)."""
-    return engine.app.activities["Flaky"].func.__globals__["ATTEMPTS"]
+def attempts(engine: Engine, instance_id: str) -> int:
+    """How often Flaky ran for the instance: each run in its worker ends in exactly one
+    TaskCompleted or TaskFailed (the app's own counter lives in the worker process)."""
+    types = event_types(engine, instance_id)
+    return types.count(EventType.TASK_COMPLETED) + types.count(EventType.TASK_FAILED)
 
 
 async def wait_for_events(engine: Engine, instance_id: str, kind: EventType, count: int) -> None:
@@ -49,7 +48,7 @@ async def test_retry_recovers_after_failures_with_timers_between_attempts(engine
     types = event_types(engine, instance_id)
     assert types.count(EventType.TASK_FAILED) == 2
     assert types.count(EventType.TIMER_FIRED) == 2
-    assert attempts(engine)["recovers"] == 3
+    assert attempts(engine, instance_id) == 3
 
 
 async def test_retry_gives_up_after_max_attempts(engine: Engine) -> None:
@@ -62,7 +61,7 @@ async def test_retry_gives_up_after_max_attempts(engine: Engine) -> None:
     assert status["runtimeStatus"] == "Completed"
     assert status["output"].startswith("gave up: Activity function 'Flaky' failed")
     assert "attempt 2 failed" in status["output"]
-    assert attempts(engine)["exhausted"] == 2
+    assert attempts(engine, instance_id) == 2
 
 
 async def test_sub_orchestrations_complete_and_failures_reach_the_parent(engine: Engine) -> None:
@@ -190,29 +189,6 @@ async def test_unsupported_actions_fail_the_instance_with_a_clear_reason(
     )
     # Failed before anything else the episode asked for was scheduled.
     assert EventType.TASK_SCHEDULED not in event_types(engine, instance_id)
-
-
-async def test_an_activitys_logged_duration_is_its_run_time_not_its_wait_for_a_thread(
-    patterns_app: AppIndex,
-) -> None:
-    """With one pool thread, Double waits behind a 0.3 s Pause; its Duration must not include
-    that wait (it once did, so a queue looked like a slow function)."""
-    logged: dict[str, float] = {}
-    options = HostOptions(app_dir=PATTERNS_APP, in_memory=True, activity_workers=1)
-
-    def capture(**fields: Any) -> None:
-        if fields["kind"] == "activity":
-            logged[fields["name"]] = fields["duration_ms"]
-
-    engine = Engine(patterns_app, options, log_invocation=capture)
-    await engine.start()
-    try:
-        instance_id = await run(engine, "SlowThenFast")
-        assert (await engine.wait_for(instance_id, ended))["output"] == [0.3, 2]
-    finally:
-        await engine.stop()
-    assert logged["Pause"] >= 300
-    assert logged["Double"] < logged["Pause"] / 2, logged
 
 
 async def test_a_misspelled_activity_waits_forever_as_on_azure_and_says_why(

@@ -82,7 +82,7 @@ def Retrying(context: df.DurableOrchestrationContext) -> Any:
 
 
 @app.activity_trigger(input_name="job")
-def Flaky(job: dict[str, Any]) -> str:
+def Flaky(job: dict) -> str:
     with _ATTEMPTS_LOCK:
         ATTEMPTS[job["key"]] += 1
         attempt = ATTEMPTS[job["key"]]
@@ -303,7 +303,7 @@ def Journal(context: df.DurableOrchestrationContext) -> Any:
 
 
 @app.activity_trigger(input_name="entry")
-def Record(entry: dict[str, Any]) -> int:
+def Record(entry: dict) -> int:
     """Append one line per run to $PATTERNS_JOURNAL, so a test can count how often each step ran."""
     with open(os.environ["PATTERNS_JOURNAL"], "a", encoding="utf-8") as journal:
         journal.write(f"{entry['id']} {entry['step']}\n")

@@ -76,7 +76,7 @@ def text(req: func.HttpRequest) -> str:
 
 
 @app.route(route="nothing")
-def nothing(req: func.HttpRequest) -> None:
+def nothing(req: func.HttpRequest):  # no "-> None": the worker refuses it for http
     return None
 
 
@@ -141,9 +141,11 @@ def hello_orchestrator(context: df.DurableOrchestrationContext):
     return [first, event]
 
 
-@app.orchestration_trigger(context_name="ctx", orchestration="NamedOrchestrator")
-def named_orchestrator(ctx: df.DurableOrchestrationContext):
-    return ctx.get_input()
+# context_name must be "context": the SDK's wrapper takes a parameter of that name, and the worker
+# refuses an orchestrator whose binding is named otherwise (it fails the whole app on Azure).
+@app.orchestration_trigger(context_name="context", orchestration="NamedOrchestrator")
+def named_orchestrator(context: df.DurableOrchestrationContext):
+    return context.get_input()
 
 
 @app.orchestration_trigger(context_name="context")
