@@ -137,6 +137,7 @@ class WorkerPool:
         self._turn = 0
         self._crashes: list[float] = []
         self._crashes_exempt: set[str] = set()
+        self._ready_waiters: list[asyncio.Future[None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> list[Any]:
@@ -165,6 +166,15 @@ class WorkerPool:
     @property
     def pids(self) -> list[int]:
         return [w.pid for w in self._ready if w.pid is not None]
+
+    async def wait_for_workers(self, count: int) -> list[int]:
+        """Wait until ``count`` workers are ready (later ones start after the first); their pids.
+        """
+        while len(self._ready) < count:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._ready_waiters.append(waiter)
+            await waiter
+        return self.pids
 
     def worker_by_id(self, worker_id: str) -> WorkerProcess | None:
         return next((w for w in self._workers if w.worker_id == worker_id), None)
@@ -249,6 +259,10 @@ class WorkerPool:
     def _adopt(self, worker: WorkerProcess) -> None:
         self._ready.append(worker)
         self._some_ready.set()
+        for waiter in self._ready_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._ready_waiters.clear()
         log.info("Worker process started and initialized (pid %s).", worker.pid)
 
     async def _add_workers(self, count: int) -> None:
@@ -274,10 +288,7 @@ class WorkerPool:
 
     async def _supervise(self, worker: WorkerProcess, exit_watch: asyncio.Task[int]) -> None:
         code = await exit_watch
-        if worker in self._ready:
-            self._ready.remove(worker)
-        if not self._ready:
-            self._some_ready.clear()
+        self._retire(worker)
         if worker in self._workers:
             self._workers.remove(worker)
         if self._stopping:
@@ -312,10 +323,26 @@ class WorkerPool:
         self._watchers.add(task)
         task.add_done_callback(self._watchers.discard)
 
+    def _next_worker(self) -> WorkerProcess | None:
+        """The next live worker in turn (round robin, as the host's load balancer)."""
+        live = [w for w in self._ready if w.connected.is_set() and not w.exited.is_set()]
+        if not live:
+            return None
+        self._turn += 1
+        return live[self._turn % len(live)]
+
+    def _retire(self, worker: WorkerProcess) -> None:
+        """Take a worker out of rotation (its supervisor restarts it once it has exited)."""
+        if worker in self._ready:
+            self._ready.remove(worker)
+        if not self._ready:
+            self._some_ready.clear()
+
     def restart_after_timeout(self, worker: WorkerProcess) -> None:
         """Kill the worker that ran past ``functionTimeout``; its supervisor starts another
         (not counted as a crash, as on the host)."""
         self._crashes_exempt.add(worker.worker_id)
+        self._retire(worker)
         worker.kill()
 
     # -- invocations --------------------------------------------------------------------------
@@ -324,13 +351,20 @@ class WorkerPool:
 
         Raises :class:`WorkerExited` if the worker died meanwhile and :class:`FunctionTimedOut`
         past ``functionTimeout`` (the worker is then restarted)."""
-        while not self._ready:
-            if self._stopping:
-                raise WorkerExited("the host is stopping")
-            await self._some_ready.wait()
-        worker = self._ready[self._turn % len(self._ready)]  # round robin, as the host's
-        self._turn += 1
-        future = worker.invoke(request, function_name)
+        while True:
+            worker = self._next_worker()
+            if worker is None:
+                if self._stopping:
+                    raise WorkerExited("the host is stopping")
+                self._some_ready.clear()
+                await self._some_ready.wait()
+                continue
+            future = worker.invoke(request, function_name)
+            if not future.done():
+                break
+            # The worker's stream closed before this was sent: it never ran; try another.
+            future.exception()
+            self._retire(worker)
         timeout = self.settings.function_timeout
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)

@@ -175,9 +175,10 @@ class WorkerProcess:
         except (asyncio.CancelledError, grpc.aio.AioRpcError):
             pass
         finally:
+            # What it was running fails when the process is seen to exit (``wait_exit``), with
+            # the exit code in the host's words; the launcher exits whenever its stream ends.
             writer.cancel()
             self.connected.clear()
-            self._fail_all(WorkerExited("the worker closed its stream"))
 
     async def _write(self, context: grpc.aio.ServicerContext) -> None:
         with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):

@@ -19,6 +19,7 @@ from azure.durable_functions.models.OrchestrationRuntimeStatus import (
 )
 
 from .conftest import AppApi
+from .test_app_orchestrators import USER_1_OFFER
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +53,8 @@ async def test_get_status_with_input_and_history(
     sdk_client: df.DurableOrchestrationClient, api: AppApi
 ) -> None:
     instance_id = await sdk_client.start_new("ReserveTicket", None, "user-1")
-    await api.wait(instance_id, ("Running",))
+    # Running comes first; the offer follows once CalculateDiscount has answered.
+    await api.wait(instance_id, ("Running",), custom_status={**USER_1_OFFER, "discountTimeout": 60})
     running = await sdk_client.get_status(instance_id, show_input=True)
     assert running.name == "ReserveTicket" and running.instance_id == instance_id
     assert running.runtime_status == Runtime.Running

@@ -18,18 +18,26 @@ input. Input: ``{"rows": n, "batch": k, "batchesPerGeneration": g}`` (plus ``log
 when continued). Output: the number of rows the log holds.
 """
 
+import sys
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
-import azure.durable_functions as df
-import azure.functions as func
+# The app's own packages live at the project root, two folders up: put it on the path, as if
+# this file sat beside them (the worker puts only this app's folder there).
+ROOT = str(Path(__file__).resolve().parents[3])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
-from activities import blueprint as activities_blueprint
-from clients import blueprint as clients_blueprint
-from orchestrators import blueprint as orchestrators_blueprint
-from orchestrators.append_status import append_custom_status
-from orchestrators.status import set_custom_status
-from tests.offload_e2e.sized import make_value
+import azure.durable_functions as df  # noqa: E402
+import azure.functions as func  # noqa: E402
+
+from activities import blueprint as activities_blueprint  # noqa: E402
+from clients import blueprint as clients_blueprint  # noqa: E402
+from orchestrators import blueprint as orchestrators_blueprint  # noqa: E402
+from orchestrators.append_status import append_custom_status  # noqa: E402
+from orchestrators.status import set_custom_status  # noqa: E402
+from tests.offload_e2e.sized import make_value  # noqa: E402
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(orchestrators_blueprint)
