@@ -162,3 +162,19 @@ async def test_empty_route_prefix(start_host: Any, http: aiohttp.ClientSession) 
             assert response.status == 200
         async with http.get(root.base_url + "/api/hello/world") as response:
             assert response.status == 404
+
+
+async def test_the_request_reaches_the_worker_as_the_host_sends_it(
+    host: DevHost, http: aiohttp.ClientSession
+) -> None:
+    """``GrpcMessageConversionExtensions.ToRpcHttp``: header names lower-cased, repeated headers
+    and query keys joined with ",", empty query values left out; the worker library builds the
+    ``func.HttpRequest`` from that."""
+    headers = [("X-Twice", "one"), ("X-Twice", "two")]
+    url = host.base_url + "/api/echo?a=1&a=2&empty=&b=x"
+    async with http.post(url, headers=headers, data=b"payload") as response:
+        echo = await response.json()
+    assert echo["headers"]["x-twice"] == "one,two"
+    assert echo["params"] == {"a": "1,2", "b": "x"}
+    assert echo["body"] == "payload"
+    assert echo["url"] == url

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import select
 import signal
@@ -218,3 +219,34 @@ def test_no_worker_outlives_a_devhost_killed_with_sigkill(tmp_path: Path) -> Non
         host.process.send_signal(signal.SIGKILL)
         host.process.wait(timeout=30)
     assert all(wait_until_gone(pid, timeout=30) for pid in pids)
+
+
+async def test_function_timeout_aborts_an_orchestrator_episode_which_runs_again(
+    start_host: Callable[..., Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``DurableTaskExtension``: a timed-out orchestrator invocation is aborted and retried, not
+    failed; the instance completes once an episode finishes in time."""
+    async with start_host() as host:
+        marker = json.dumps(json.dumps(str(tmp_path / "first-episode")))  # as start_new sends
+        instance_id = await host.engine.start_orchestration("StallsOnce", "stalls-1", marker)
+        status = await host.engine.wait_for(instance_id, lambda s: s["runtimeStatus"] != "Pending"
+                                            and s["runtimeStatus"] != "Running")  # fmt: skip
+        assert (status["runtimeStatus"], status["output"]) == ("Completed", "ran again")
+        assert "exceeded by function 'Functions.StallsOnce'" in caplog.text
+        assert "The episode is aborted and will run again" in caplog.text
+
+
+async def test_the_workers_log_lines_carry_their_function_and_invocation(
+    start_host: Callable[..., Any], http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="devhost.app"):
+        async with start_host() as host, http.get(host.base_url + "/api/logs") as response:
+            assert response.status == 200
+            invocation = response.headers.get("x-devhost-invocation")
+    lines = {(r.levelno, r.getMessage()) for r in caplog.records if r.name == "devhost.app"}
+    warning = [m for level, m in lines if level == logging.WARNING]
+    info = [m for level, m in lines if level == logging.INFO]
+    assert any(m.startswith("Functions.logs (Id=") and m.endswith("): a warning from the app")
+               for m in warning), lines  # fmt: skip
+    assert any(m.endswith("): an info line from the app") for m in info), lines
+    assert invocation is None  # nothing of the host's is added to the app's response

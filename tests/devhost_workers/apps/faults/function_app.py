@@ -5,6 +5,7 @@ run past functionTimeout (2 s in host.json), or report which process served it.
 """
 
 import asyncio
+import logging
 import os
 import time
 from pathlib import Path
@@ -67,3 +68,21 @@ def CallsExit(context: df.DurableOrchestrationContext):
 @app.activity_trigger(input_name="anything")
 def Exit(anything: str) -> str:
     os._exit(4)
+
+
+@app.route(route="logs")
+def logs(req: func.HttpRequest) -> func.HttpResponse:
+    logging.warning("a warning from the app")
+    logging.info("an info line from the app")
+    return func.HttpResponse("logged")
+
+
+@app.orchestration_trigger(context_name="context")
+def StallsOnce(context: df.DurableOrchestrationContext):
+    """Runs past functionTimeout in its first episode only (a marker file tells the next one);
+    breaks the orchestrator rules on purpose, to show what the host does with the episode."""
+    marker = Path(context.get_input())
+    if not marker.exists():
+        marker.touch()
+        time.sleep(3600)
+    return "ran again"
