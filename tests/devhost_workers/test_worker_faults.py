@@ -250,3 +250,16 @@ async def test_the_workers_log_lines_carry_their_function_and_invocation(
                for m in warning), lines  # fmt: skip
     assert any(m.endswith("): an info line from the app") for m in info), lines
     assert invocation is None  # nothing of the host's is added to the app's response
+
+
+def test_an_http_streaming_app_is_refused_at_start_up_in_one_line() -> None:
+    streaming_app = Path(__file__).parent / "apps" / "streaming"
+    done = subprocess.run(
+        [sys.executable, "-m", "devhost", "--app-dir", str(streaming_app), "--port", "0",
+         "--in-memory", "--no-azurite"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 1
+    [refusal] = [line for line in done.stderr.splitlines() if line.startswith("devhost:")]
+    assert "uses HTTP streaming (azurefunctions-extensions-http-fastapi)" in refusal
+    assert "listening on" not in done.stdout
