@@ -10,14 +10,31 @@ Table services that the real Durable host needs are not used.
 Azurite runs in its own process group so that ``stop()`` can end it and any child it spawned,
 and telemetry is switched off (Azurite otherwise tries to reach an Application Insights endpoint).
 
-A devhost killed with SIGKILL cannot stop its Azurite, which then keeps the port. Each Azurite
-devhost starts is recorded in ``devhost-azurite.json`` in its data folder (pid and port); the next
-run finds that record, checks the process is still that Azurite, adopts it (stops it at exit like
-one it started) and says so in one log line, instead of silently using whatever listens.
+**devhost stops only an Azurite it owns.** Each Azurite devhost starts is recorded in
+``devhost-azurite.json`` in its data folder: Azurite's pid and port, and its *owner*, the devhost
+that started it (pid and process start time, so that a reused pid is not taken for it). Another
+devhost that finds Azurite listening reads that record:
+
+* the owner still runs: the Azurite is **used, never stopped** (a second devhost on the same app,
+  even one that then fails to bind its HTTP port, leaves the first one its storage);
+* the owner is gone (killed with SIGKILL, so it could not stop its Azurite) and the recorded
+  process is still that Azurite: it is **adopted** (recorded under the new owner, stopped at exit
+  like one it started) and announced in one WARNING line;
+* no record, or a stale one: something else listens (the developer's own Azurite, the VS Code
+  extension) and is used and left running, said in one INFO line.
+
+The choice is made under an exclusive lock on ``devhost-azurite.lock`` in the data folder, so two
+devhosts starting at once do not both start (or adopt) one.
+
+**An Azurite devhost owns and that exits unexpectedly is restarted** by ``Azurite.watch()`` (an
+asyncio task the host runs while it serves): same port, same data folder, one WARNING line. Data
+Azurite had not saved yet is lost with the process: Azurite saves its blob metadata every 5 s and
+when it stops on SIGTERM or SIGINT, so after a SIGKILL the blobs of its last seconds may be gone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import json
@@ -29,14 +46,19 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from devhost.errors import StartupError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RECORD_FILE = "devhost-azurite.json"
+LOCK_FILE = "devhost-azurite.lock"
 
 log = logging.getLogger("devhost.azurite")
 
@@ -96,11 +118,70 @@ def azurite_binary(project_root: Path = PROJECT_ROOT) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """A process as it can be told apart from a later one that reuses its pid: the pid and when
+    it started (``None`` where that cannot be read: then the pid alone is compared)."""
+
+    pid: int
+    started: str | None
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessIdentity:
+        return cls(pid, process_start_time(pid))
+
+    @classmethod
+    def me(cls) -> ProcessIdentity:
+        return cls.of(os.getpid())
+
+    def alive(self) -> bool:
+        """This very process still runs (not a zombie, not another process with its pid)."""
+        if not _alive(self.pid) or _is_zombie(self.pid):
+            return False
+        if self.started is None:
+            return True
+        return process_start_time(self.pid) == self.started
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pid": self.pid, "started": self.started}
+
+    @classmethod
+    def from_json(cls, value: Any) -> ProcessIdentity:
+        started = value.get("started")
+        return cls(int(value["pid"]), str(started) if started is not None else None)
+
+
+def process_start_time(pid: int) -> str | None:
+    """When ``pid`` started, as ``<boot id>:<start time in clock ticks since boot>`` (Linux's
+    ``/proc``); ``None`` if the process does not exist or the platform does not say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        boot = ""
+    # Fields after the command name (which may hold spaces and parentheses): state is field 3,
+    # starttime field 22.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].startswith("Z")
+
+
 class Azurite:
     """One Azurite Blob service process, started and stopped by us.
 
     Use as a context manager (``with Azurite(data_dir) as azurite: ...``) or call ``start()`` and
-    ``stop()``. ``port=0`` lets Azurite choose a free port; ``blob_port`` then tells which.
+    ``stop()``. ``port=0`` lets Azurite choose a free port; ``blob_port`` then tells which. While
+    it runs, ``await azurite.watch()`` restarts it if it exits without ``stop()``.
     """
 
     def __init__(
@@ -127,6 +208,11 @@ class Azurite:
         self._process: subprocess.Popen[bytes] | None = None
         self._adopted_pid: int | None = None  # an Azurite a killed devhost left running
         self._log_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._recorded = False  # this devhost is the owner in the data folder's record
+        self._stopping = False  # stop() was called: an exit now is expected
+        # start, stop and the watcher's restart run on different threads (stop from an executor
+        # or atexit, the restart in an executor); reentrant because a failed start() stops.
+        self._lock = threading.RLock()
 
     @classmethod
     def adopt(cls, data_dir: str | os.PathLike[str], pid: int, port: int) -> Azurite:
@@ -163,9 +249,14 @@ class Azurite:
         return self._process.pid if self._process is not None else None
 
     @property
+    def owned(self) -> bool:
+        """This object runs the process (started or adopted it) and has not stopped it."""
+        return self._process is not None or self._adopted_pid is not None
+
+    @property
     def running(self) -> bool:
         if self._adopted_pid is not None:
-            return _alive(self._adopted_pid)
+            return _alive(self._adopted_pid) and not _is_zombie(self._adopted_pid)
         return self._process is not None and self._process.poll() is None
 
     @property
@@ -176,8 +267,14 @@ class Azurite:
 
     def start(self) -> Azurite:
         """Start Azurite and return once its port accepts connections (bounded by start_timeout)."""
-        if self._process is not None:
-            raise AzuriteError("Azurite is already started")
+        with self._lock:
+            if self._process is not None or self._adopted_pid is not None:
+                raise AzuriteError("Azurite is already started")
+            self._stopping = False
+            self._launch()
+        return self
+
+    def _launch(self) -> None:
         binary = azurite_binary(self.project_root)
         if self.requested_port and is_listening(self.host, self.requested_port):
             raise AzuriteError(
@@ -227,7 +324,6 @@ class Azurite:
         except BaseException:
             self.stop()
             raise
-        return self
 
     def _wait_until_listening(self, stdout_path: Path) -> None:
         assert self._process is not None
@@ -269,30 +365,128 @@ class Azurite:
         return "".join(parts)
 
     def stop(self) -> None:
-        """End Azurite's process group: SIGTERM, then SIGKILL after stop_timeout. Idempotent."""
-        process, self._process = self._process, None
-        atexit.unregister(self.stop)
-        adopted, self._adopted_pid = self._adopted_pid, None
-        if adopted is not None:
-            _stop_adopted(adopted, self.stop_timeout)
+        """End Azurite's process group: SIGTERM, then SIGKILL after stop_timeout. Idempotent.
+
+        Ends only what this object started or adopted; a watcher (``watch``) then returns
+        instead of restarting it."""
+        with self._lock:
+            self._stopping = True
+            atexit.unregister(self.stop)
+            process, self._process = self._process, None
+            adopted, self._adopted_pid = self._adopted_pid, None
+            if adopted is not None:
+                _stop_adopted(adopted, self.stop_timeout)
+                self._forget_record(adopted)
+            if process is not None:
+                if process.poll() is None:
+                    _signal_group(process, kill=False)
+                    try:
+                        process.wait(timeout=self.stop_timeout)
+                    except subprocess.TimeoutExpired:
+                        _signal_group(process, kill=True)
+                        process.wait(timeout=self.stop_timeout)
+                # Anything the leader left behind in its group goes too (the group id cannot be
+                # reused while a member lives, so this reaches only our processes).
+                _signal_group(process, kill=True)
+                self._forget_record(process.pid)
+            if self._log_dir is not None:
+                self._log_dir.cleanup()
+                self._log_dir = None
+
+    # -- the owner record ----------------------------------------------------------------------
+
+    def record_ownership(self) -> None:
+        """Write the data folder's record naming this process as the owner of this Azurite."""
+        assert self.pid is not None
+        record = {
+            "pid": self.pid,
+            "started": process_start_time(self.pid),
+            "port": self.blob_port,
+            "owner": ProcessIdentity.me().to_json(),
+        }
+        _write_json_atomically(self.record_path, record)
+        self._recorded = True
+
+    def _forget_record(self, pid: int) -> None:
+        """Remove the record if it still names this Azurite and this owner (never another's)."""
+        if not self._recorded:
+            return
+        self._recorded = False
+        record = _read_record(self.data_dir)
+        if record is not None and record.pid == pid and record.owner == ProcessIdentity.me():
             with contextlib.suppress(OSError):
                 self.record_path.unlink()
-        if process is not None:
-            if process.poll() is None:
-                _signal_group(process, kill=False)
-                try:
-                    process.wait(timeout=self.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    _signal_group(process, kill=True)
-                    process.wait(timeout=self.stop_timeout)
-            # Anything the leader left behind in its group goes too (the group id cannot be
-            # reused while a member lives, so this reaches only our processes).
-            _signal_group(process, kill=True)
-            with contextlib.suppress(OSError):
-                self.record_path.unlink()
-        if self._log_dir is not None:
-            self._log_dir.cleanup()
-            self._log_dir = None
+
+    # -- restarting after an unexpected exit -------------------------------------------------
+
+    async def watch(self, *, on_restart: Callable[[Azurite], object] | None = None) -> None:
+        """Restart this Azurite whenever its process exits without ``stop()``.
+
+        Runs until ``stop()`` is called (or the task is cancelled); returns at once for an Azurite
+        this object does not run. Each restart uses the same port and data folder and logs one
+        WARNING line; if a restart fails (the port was taken meanwhile, Azurite will not start),
+        one ERROR line says why and the watch ends. ``on_restart`` (for tests) is called after
+        each restart. Waiting costs nothing: on Linux the exit is noticed through a pidfd on the
+        event loop, elsewhere by checking twice a second."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                if self._stopping or not self.owned:
+                    return
+                pid = self.pid
+                process = self._process
+            assert pid is not None
+            await _exit_of(pid, process)
+            try:
+                how = await loop.run_in_executor(None, self._restart, pid)
+            except (AzuriteError, OSError) as error:  # OSError: it could not even be launched
+                log.error(
+                    "Azurite (pid %s) on %s:%s exited unexpectedly and could not be restarted: %s",
+                    pid,
+                    self.host,
+                    self._port,
+                    str(error).splitlines()[0],
+                )
+                return
+            if how is None:  # stopped meanwhile: the exit was expected
+                return
+            log.warning(
+                "Azurite (pid %s) on %s:%s exited unexpectedly%s; restarted it on the same "
+                "port and data folder %s (pid %s).",
+                pid,
+                self.host,
+                self._port,
+                how,
+                self.data_dir,
+                self.pid,
+            )
+            if on_restart is not None:
+                on_restart(self)
+
+    def _restart(self, pid: int) -> str | None:
+        """Start Azurite again after process ``pid`` exited; how it ended (`` (exit code 1)``,
+        empty when unknown), or None if ``stop()`` came first. Raises ``AzuriteError`` (and
+        leaves this object stopped) if it will not start."""
+        with self._lock:
+            if self._stopping or self.pid != pid:
+                return None
+            process, self._process = self._process, None
+            self._adopted_pid = None
+            how = ""  # an adopted Azurite is not our child: its exit status is unknown
+            if process is not None:
+                # Anything left in its group goes first, while the unreaped leader still holds
+                # the group id (so it cannot have been reused).
+                _signal_group(process, kill=True)
+                how = _describe_exit(process.wait())
+            if self._log_dir is not None:
+                self._log_dir.cleanup()
+                self._log_dir = None
+            self.requested_port = self.blob_port  # the same port, even if it was chosen (0)
+            recorded = self._recorded
+            self._launch()
+            if recorded:
+                self.record_ownership()
+            return how
 
     def __enter__(self) -> Azurite:
         return self.start()
@@ -310,6 +504,59 @@ class Azurite:
         return f"Azurite({str(self.data_dir)!r}, {state})"
 
 
+async def watch(azurite: object, *, on_restart: Callable[[Azurite], object] | None = None) -> None:
+    """Restart ``azurite`` whenever its process exits unexpectedly (``Azurite.watch``), until it
+    is stopped. Returns at once for ``None`` (``ensure_for_settings`` found an Azurite this devhost
+    does not own), for an ``Azurite`` this object does not run, and for anything else. Run it as
+    a task beside the server; cancel it (or just ``stop()`` the Azurite) at shut-down."""
+    if isinstance(azurite, Azurite):
+        await azurite.watch(on_restart=on_restart)
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return ""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f" (killed by {signal.Signals(-code).name})"
+        return f" (killed by signal {-code})"
+    return f" (exit code {code})"
+
+
+async def _exit_of(pid: int, process: subprocess.Popen[bytes] | None) -> None:
+    """Return once process ``pid`` has exited (``process``: it is our child)."""
+
+    def still_running() -> bool:
+        if process is not None:
+            return process.poll() is None
+        return _alive(pid) and not _is_zombie(pid)
+
+    loop = asyncio.get_running_loop()
+    try:
+        fd = os.pidfd_open(pid)  # type: ignore[attr-defined,unused-ignore]
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        try:
+            exited: asyncio.Future[None] = loop.create_future()
+            try:
+                loop.add_reader(fd, lambda: exited.done() or exited.set_result(None))
+            except NotImplementedError:  # an event loop without readers
+                pass
+            else:
+                try:
+                    await exited
+                finally:
+                    loop.remove_reader(fd)
+                return
+        finally:
+            os.close(fd)
+    while still_running():  # noqa: ASYNC110 (nothing to await: no exit notification here)
+        await asyncio.sleep(0.5)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -320,8 +567,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _is_our_azurite(pid: int, data_dir: Path) -> bool:
+def _is_our_azurite(pid: int, data_dir: Path, started: str | None = None) -> bool:
     """The process still runs and is an Azurite on ``data_dir`` (its pid was not reused)."""
+    if started is not None and process_start_time(pid) != started:
+        return False
     try:
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
@@ -338,30 +587,108 @@ def _stop_adopted(pid: int, timeout: float) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL if kill else signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while _alive(pid) and not _is_zombie(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not _alive(pid):
+        if not _alive(pid) or _is_zombie(pid):
             return
 
 
-def _write_record(azurite: Azurite) -> None:
-    record = {"pid": azurite.pid, "port": azurite.blob_port, "devhost_pid": os.getpid()}
-    azurite.record_path.write_text(json.dumps(record), encoding="utf-8")
+@dataclass(frozen=True)
+class _Record:
+    """The data folder's ``devhost-azurite.json``: which Azurite runs there and which devhost
+    owns it."""
+
+    pid: int
+    started: str | None
+    port: int
+    owner: ProcessIdentity | None
 
 
-def _left_running(data_dir: Path, port: int) -> Azurite | None:
-    """The Azurite a killed devhost left on ``port``, if its record says so and it still runs."""
-    path = data_dir / RECORD_FILE
+def _read_record(data_dir: Path) -> _Record | None:
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        pid, recorded_port = int(record["pid"]), int(record["port"])
-    except (OSError, ValueError, KeyError, TypeError):
+        value = json.loads((data_dir / RECORD_FILE).read_text(encoding="utf-8"))
+        if "owner" in value:
+            owner: ProcessIdentity | None = ProcessIdentity.from_json(value["owner"])
+        elif "devhost_pid" in value:  # written before owners had a start time
+            owner = ProcessIdentity(int(value["devhost_pid"]), None)
+        else:
+            owner = None
+        started = value.get("started")
+        return _Record(
+            int(value["pid"]),
+            str(started) if started is not None else None,
+            int(value["port"]),
+            owner,
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if recorded_port != port or not _is_our_azurite(pid, data_dir):
+
+
+def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(value), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def _exclusive(data_dir: Path) -> Iterator[None]:
+    """Hold the data folder's lock: one devhost at a time decides whether to start, adopt or use
+    the Azurite there. (No lock where ``fcntl`` does not exist.)"""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(data_dir / LOCK_FILE, "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _already_listening(data_dir: Path, port: int) -> Azurite | None:
+    """Decide about the Azurite already on ``port``: adopt it if its owner is gone (returned),
+    else use it and leave it alone (None). Says which in one log line."""
+    record = _read_record(data_dir)
+    ours = (
+        record is not None
+        and record.port == port
+        and _is_our_azurite(record.pid, data_dir, record.started)
+    )
+    if record is not None and not _is_our_azurite(record.pid, data_dir, record.started):
         with contextlib.suppress(OSError):
-            path.unlink()  # stale: that Azurite is gone
+            (data_dir / RECORD_FILE).unlink()  # stale: that Azurite is gone
+    if not ours:
+        log.info(
+            "Using the storage emulator already listening on %s:%s (not started by devhost; "
+            "left running at exit).",
+            LOCALHOST,
+            port,
+        )
         return None
-    return Azurite.adopt(data_dir, pid, port)
+    assert record is not None
+    if record.owner is not None and record.owner.alive():
+        log.info(
+            "Using Azurite (pid %s) on %s:%s, started by devhost (pid %s), which still runs: "
+            "it stops with that devhost, not this one.",
+            record.pid,
+            LOCALHOST,
+            port,
+            record.owner.pid,
+        )
+        return None
+    adopted = Azurite.adopt(data_dir, record.pid, port)
+    adopted.record_ownership()
+    log.warning(
+        "Adopted Azurite (pid %s) on %s:%s, left running by a devhost that did not stop "
+        "cleanly; it stops with this devhost.",
+        record.pid,
+        LOCALHOST,
+        port,
+    )
+    return adopted
 
 
 def _signal_group(process: subprocess.Popen[bytes], *, kill: bool) -> None:
@@ -394,36 +721,21 @@ def ensure_for_settings(
     """Start Azurite on 127.0.0.1:10000 when the app asks for development storage and none runs.
 
     ``settings`` are the app settings (the ``Values`` of ``local.settings.json``; the whole file's
-    dict is accepted too). Returns the started ``Azurite`` (the caller stops it) or ``None`` when
-    the app uses real storage or something already listens on the port (assumed to be an Azurite
-    the developer started, e.g. the VS Code extension), except an Azurite an earlier devhost
-    started and could not stop, which is adopted and returned. ``port`` is for tests: the app's
-    ``UseDevelopmentStorage=true`` always means port 10000.
+    dict is accepted too). Returns the ``Azurite`` this process now owns (the caller stops it, and
+    may ``watch`` it): one it started, or one whose devhost is gone, adopted. Returns ``None``
+    when the app uses real storage or something else already serves the port: the developer's own
+    emulator, or an Azurite a devhost that still runs started, which only that devhost stops.
+    ``port`` is for tests: the app's ``UseDevelopmentStorage=true`` always means port 10000.
     """
     values = settings.get("Values") if isinstance(settings.get("Values"), dict) else settings
     storage = values.get("AzureWebJobsStorage")  # type: ignore[union-attr]
     if not isinstance(storage, str) or not uses_development_storage(storage):
         return None
     data = Path(data_dir)
-    if is_listening(LOCALHOST, port):
-        adopted = _left_running(data, port)
-        if adopted is not None:
-            log.warning(
-                "Adopted Azurite (pid %s) on %s:%s, left running by a devhost that did not stop "
-                "cleanly; it stops with this devhost.",
-                adopted.pid,
-                LOCALHOST,
-                port,
-            )
-        else:
-            log.info(
-                "Using the storage emulator already listening on %s:%s (not started by devhost; "
-                "left running at exit).",
-                LOCALHOST,
-                port,
-            )
-        return adopted
-    started = Azurite(data, port=port, host=LOCALHOST).start()
-    _write_record(started)
+    with _exclusive(data):
+        if is_listening(LOCALHOST, port):
+            return _already_listening(data, port)
+        started = Azurite(data, port=port, host=LOCALHOST).start()
+        started.record_ownership()
     log.info("Started Azurite for UseDevelopmentStorage=true: %r", started)
     return started

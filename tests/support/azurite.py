@@ -12,6 +12,9 @@ use their own container (see ``tests/offload/conftest.py``: ``status_container``
 
 A missing ``node_modules`` fails the fixture with the message to run ``npm ci``: tests that need
 storage should not silently pass without it.
+
+``write_blob`` and ``read_blob`` are one synchronous request each, for tests that check an Azurite
+serves (and keeps) data across restarts.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from azure.storage.blob import BlobServiceClient
 
 from devhost.azurite import Azurite
 
@@ -36,3 +40,18 @@ def azurite_storage(azurite: Azurite) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AzureWebJobsStorage", azurite.connection_string)
         yield azurite.connection_string
+
+
+def write_blob(connection_string: str, container: str, blob: str, data: bytes) -> None:
+    """Upload ``data`` (creating the container if needed); raises if storage does not answer."""
+    with BlobServiceClient.from_connection_string(connection_string, retry_total=0) as service:
+        client = service.get_container_client(container)
+        if not client.exists():
+            client.create_container()
+        client.upload_blob(blob, data, overwrite=True)
+
+
+def read_blob(connection_string: str, container: str, blob: str) -> bytes:
+    """The blob's bytes; raises if it is missing or storage does not answer."""
+    with BlobServiceClient.from_connection_string(connection_string, retry_total=0) as service:
+        return service.get_blob_client(container, blob).download_blob().readall()
