@@ -8,15 +8,18 @@ are ``sas.py``'s.
 
 Timeouts and retries are deliberately small (``StorageSettings``): the SDK defaults (20 s connect,
 exponential retries starting at 15 s) make a client wait minutes when storage is down, which for
-a status read is worse than a fast ``StorageUnavailable`` the caller can turn into a 503.
+a status read is worse than a fast ``StorageUnavailable`` the caller can turn into a 503. Writes
+are also bounded as a whole (``write_deadline``): the activities that write are retried by the
+orchestrator with a long backoff, so each attempt should fail fast rather than hang.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any
 
 from azure.core.exceptions import (
@@ -76,6 +79,20 @@ def storage_errors(action: str) -> Iterator[None]:
         raise StorageUnavailable(f"{action}: {exc!r}") from exc
 
 
+@asynccontextmanager
+async def write_deadline(action: str, settings: StorageSettings) -> AsyncIterator[None]:
+    """Bound a write, retries included, by ``settings.write_timeout``: ``StorageUnavailable`` when
+    it passes. Safe to cut short: every write here is idempotent (a retried upload rewrites the
+    same blob; an append is conditional on the blob's length)."""
+    try:
+        async with asyncio.timeout(settings.write_timeout):
+            yield
+    except TimeoutError as exc:
+        raise StorageUnavailable(
+            f"{action}: storage did not finish within {settings.write_timeout:g} s"
+        ) from exc
+
+
 def make_reference(
     instance_id: str, json_text: str, summary: Any = None, *, settings: StorageSettings
 ) -> StatusReference:
@@ -132,7 +149,10 @@ async def store_status(ref: StatusReference, json_text: str, *, settings: Storag
     """Write ``json_text`` to the blob ``ref`` names (``ref`` from :func:`make_reference` of the
     same text); creates the container if missing. Raises ``StorageUnavailable``."""
     data = json_text.encode("utf-8")
-    async with service_client(settings) as service:
+    async with (
+        write_deadline(f"upload {ref.blob}", settings),
+        service_client(settings) as service,
+    ):
         container = service.get_container_client(ref.container)
         with storage_errors(f"upload {ref.blob}"):
             await in_container(container, lambda: _upload(container, ref, data))
@@ -242,9 +262,10 @@ async def delete_superseded(
     about to download it. Only whole-status blobs (``.json``) go: the instance's append logs
     (``status_log``) are not superseded by a status, and stay until the instance is purged.
     """
-    return await _delete_under(
-        instance_prefix(instance_id), frozenset(keep), settings_or_env(settings), suffix=".json"
-    )
+    settings = settings_or_env(settings)
+    prefix = instance_prefix(instance_id)
+    async with write_deadline(f"delete under {prefix}", settings):
+        return await _delete_under(prefix, frozenset(keep), settings, suffix=".json")
 
 
 async def _delete_under(
@@ -285,4 +306,5 @@ __all__ = [
     "sas_url",
     "store_status",
     "upload_status",
+    "write_deadline",
 ]

@@ -82,6 +82,12 @@ class StorageSettings:
     retry_total: int = 2
     retry_backoff: float = 0.25
     """Seconds between retries (jittered by up to 0.1 s)."""
+    write_timeout: float = 30.0
+    """Seconds one status write (an upload, an append, the clean-up beside an upload) may take in
+    all, the client's retries included; then it fails with ``StorageUnavailable``. Without it an
+    attempt against storage that accepts connections but does not answer could wait the read
+    timeout on every request and every retry (minutes), while the orchestrator's own retry policy
+    (``orchestrators.status.UPLOAD_RETRY``) is what rides out long outages."""
     account_url: str = ""
     credential: str = ""
     client_id: str = ""

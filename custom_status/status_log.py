@@ -39,7 +39,7 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from custom_status.blobs import in_container, settings_or_env, storage_errors
+from custom_status.blobs import in_container, settings_or_env, storage_errors, write_deadline
 from custom_status.connection import StorageSettings, service_client
 from custom_status.errors import InvalidStatusReference, StatusBlobCorrupt, StatusBlobMissing
 from custom_status.naming import instance_prefix
@@ -185,7 +185,10 @@ async def append_rows(
     other bytes there, ``StorageUnavailable`` if storage cannot be reached."""
     settings = settings_or_env(settings)
     appended, segment = after_append(ref, rows, summary)
-    async with service_client(settings) as service:
+    async with (
+        write_deadline(f"append to {ref.blob}", settings),
+        service_client(settings) as service,
+    ):
         container = service.get_container_client(ref.container)
         blob = container.get_blob_client(ref.blob)
         with storage_errors(f"append to {ref.blob}"):

@@ -17,17 +17,25 @@ every row under ``rows_key``. ``log`` is plain JSON, so an orchestrator that con
 passes it on in its input and keeps appending to the same log. See ``custom_status/status_log.py``
 for how retries, racing readers and tampering are handled.
 
+If storage stays unreachable through every attempt (``UPLOAD_RETRY``: about a minute and a half),
+the instance fails, and its status says so instead of still claiming progress: the last log
+reference that was set (so the rows appended so far stay readable) with its summary's ``"state"``
+set to ``"failed"`` and a ``"reason"`` (``failed_status``). Still small and inline: no storage is
+needed to set it.
+
 Deterministic: the log's name comes from ``context.new_uuid()``; the activity's result replays
 from history; no I/O here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 from typing import Any
 
 import azure.durable_functions as df
 
+from custom_status import InvalidStatusReference, inline_size
 from custom_status.status_log import LogReference
 
 from .status import (
@@ -70,11 +78,49 @@ def append_custom_status(
     try:
         result = yield context.call_activity_with_retry(APPEND_CUSTOM_STATUS, UPLOAD_RETRY, request)
     except Exception as error:
-        raise gave_up(f"append {len(rows)} rows to the custom status log", error) from None
+        failure = gave_up(
+            f"append {len(rows)} rows to the custom status log",
+            error,
+            kept=KEPT_WHEN_GIVING_UP,
+        )
+        context.set_custom_status(failed_status(log, summary, str(failure)))
+        raise failure from None
     if LogReference.from_status(result) is None:
         raise CustomStatusOffloadFailed(f"{APPEND_CUSTOM_STATUS} returned {result!r}, not a log")
     context.set_custom_status(result)
     return dict(result)
 
 
-__all__ = ["APPEND_CUSTOM_STATUS", "MAX_SUMMARY_BYTES", "append_custom_status"]
+KEPT_WHEN_GIVING_UP = "the status keeps the rows appended before and its summary says it failed"
+
+MAX_REASON_CHARS = 500
+"""A failed summary's ``reason`` is cut to this many characters (the summary must stay small)."""
+
+
+def failed_status(
+    log: dict[str, Any] | None, summary: dict[str, Any] | None, reason: str
+) -> dict[str, Any]:
+    """The status to set when an append gave up: ``log`` (the last reference set, whose rows are
+    in storage) with its summary's ``state`` set to ``"failed"`` and ``reason`` added; with no
+    log yet (the first append failed), ``summary`` so marked, inline. No I/O."""
+    if len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 1] + "\u2026"
+    try:
+        ref = LogReference.from_status(log) if log is not None else None
+    except InvalidStatusReference:
+        ref = None
+    base = ref.summary if ref is not None and ref.summary is not None else summary
+    failed = {**(base or {}), "state": "failed", "reason": reason}
+    if inline_size(failed) > MAX_SUMMARY_BYTES:  # a caller's summary near the limit
+        failed = {"state": "failed", "reason": reason}
+    if ref is None:
+        return failed
+    return dataclasses.replace(ref, summary=failed).to_status()
+
+
+__all__ = [
+    "APPEND_CUSTOM_STATUS",
+    "MAX_SUMMARY_BYTES",
+    "append_custom_status",
+    "failed_status",
+]

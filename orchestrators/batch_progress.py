@@ -24,6 +24,12 @@ clients see "0 of n" at once. (Continue-as-new rather than a sub-orchestration p
 status belongs to this instance, which is what clients poll, and one generation at a time needs
 no fan-in.) BatchProgress takes no external events, so the events continue-as-new would drop
 cannot exist. The output is ``{"done", "total", "failed"}``.
+
+Storage down: each append is retried with backoff for about a minute and a half
+(``orchestrators.status.UPLOAD_RETRY``), so an Azurite restart or a throttling burst only delays
+the batch. If storage stays down longer, the instance fails and its summary says
+``"state": "failed"`` with a ``"reason"``, next to the rows appended before
+(``append_status.failed_status``), instead of still saying ``"running"``.
 """
 
 from __future__ import annotations
@@ -122,7 +128,10 @@ def status_row(index: int, outcome: dict[str, Any]) -> dict[str, Any]:
 
 
 def progress_summary(done: int, total: int) -> dict[str, Any]:
-    """What the host shows inline, next to the log reference (and clients without reading it)."""
+    """What the host shows inline, next to the log reference (and clients without reading it).
+
+    ``state`` is ``"running"`` or ``"completed"``; ``"failed"`` (with a ``"reason"``) is set by
+    ``append_custom_status`` when an append gives up."""
     return {"done": done, "total": total, "state": "completed" if done == total else "running"}
 
 

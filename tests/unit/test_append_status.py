@@ -5,16 +5,25 @@ is the same on every replay, and the status set is the small log reference.
 reference, no storage); the activity itself is tested on Azurite in tests/offload_e2e.
 """
 
+import dataclasses
+import json
 from datetime import timedelta
 
 import azure.durable_functions as df
 
 from custom_status import inline_size
 from custom_status.status_log import LogReference, after_append, new_log
-from orchestrators.append_status import APPEND_CUSTOM_STATUS, append_custom_status
+from orchestrators.append_status import (
+    APPEND_CUSTOM_STATUS,
+    MAX_REASON_CHARS,
+    MAX_SUMMARY_BYTES,
+    append_custom_status,
+    failed_status,
+)
+from orchestrators.status import UPLOAD_RETRY
 from tests.replay import History, run_episode, run_failing_episode
 
-from .replay_driver import drive
+from .replay_driver import drive, flat_actions
 
 NAME = "AppendingOrchestrator"
 CHUNK = 10
@@ -90,24 +99,83 @@ def test_a_summary_must_be_a_small_object():
     assert "must be a JSON object" in error
 
 
-def fail_every_append_attempt(handle, history) -> tuple[str, list[dict]]:
-    """Answer the first episode's append with a failure on each of its five attempts (DurableTask's
-    retry: a failure, a timer, the next attempt); the instance's error and each retry's state."""
-    states = [run_episode(handle, history)]
-    for attempt in range(1, 6):
+def fail_every_append_attempt(
+    handle, history, answer=None, *, after: int = 0
+) -> tuple[str, list[dict], dict]:
+    """Fail an append on every attempt UPLOAD_RETRY allows, as DurableTask's retry records it:
+    the failure, a timer at the backoff's delay, the next attempt (and after the last failure one
+    more timer, then the error). The first ``after`` appends, and any other activity, are
+    answered by ``answer``. Returns the instance's error, the state after each failed attempt but
+    the last, and the state the failing episode reported."""
+    state = run_episode(handle, history)
+    known, appends = 0, 0
+    while True:
+        new = flat_actions(state)[known:]
+        known += len(new)
+        calls = [(action["functionName"], json.loads(action["input"])) for action in new]
+        appending = [name for name, _ in calls if name == APPEND_CUSTOM_STATUS]
+        if appending and appends + len(appending) > after:
+            assert len(calls) == 1, calls
+            break
+        appends += len(appending)
+        assert answer is not None and calls, f"no append scheduled: {state}"
+        ids = [history.task_scheduled(name, payload) for name, payload in calls]
+        history.next_episode()
+        for task, (name, payload) in zip(ids, calls, strict=True):
+            history.task_completed(task, answer(name, payload))
+        state = run_episode(handle, history)
+    states = []
+    delays = UPLOAD_RETRY.delays_in_milliseconds()
+    for attempt, delay in enumerate(delays, start=1):
         task = history.task_scheduled(APPEND_CUSTOM_STATUS)
         history.next_episode()
         history.task_failed(task, "Activity function 'AppendCustomStatus' failed: down")
-        timer = history.timer_created(history.now + timedelta(seconds=2))
-        history.next_episode(2)
+        timer = history.timer_created(history.now + timedelta(milliseconds=delay))
+        history.next_episode(delay / 1000)
         history.timer_fired(timer)
-        if attempt < 5:
+        if attempt < len(delays):
             states.append(run_episode(handle, history))
-    error, _ = run_failing_episode(handle, history)
-    return error, states
+    error, failed = run_failing_episode(handle, history)
+    return error, states, failed
 
 
 def test_an_append_failing_every_attempt_fails_the_instance_with_a_clear_reason():
-    error, states = fail_every_append_attempt(HANDLE, History(NAME, 5))
-    assert all(state.get("customStatus") is None for state in states[1:])
-    assert "could not append 5 rows" in error and "after 5 attempts" in error
+    error, states, _ = fail_every_append_attempt(HANDLE, History(NAME, 5))
+    assert len(states) == UPLOAD_RETRY.max_number_of_attempts - 1
+    assert all(state.get("customStatus") is None for state in states)
+    assert "could not append 5 rows" in error and "after 7 attempts" in error
+    assert "the status keeps the rows appended before and its summary says it failed" in error
+
+
+def test_a_first_append_giving_up_sets_the_summary_failed_inline():
+    error, _, failed = fail_every_append_attempt(HANDLE, History(NAME, 5))
+    status = failed["customStatus"]
+    assert status == {"done": 5, "total": 5, "state": "failed", "reason": error}
+    assert inline_size(status) < 1_000
+
+
+def test_a_later_append_giving_up_keeps_the_last_log_with_its_summary_failed():
+    """The rows appended so far stay readable; only the summary changes, and nothing is
+    uploaded to say so (storage is down)."""
+    logs = []
+
+    def answer(name, payload):
+        logs.append(answer_append(name, payload))
+        return logs[-1]
+
+    error, states, failed = fail_every_append_attempt(HANDLE, History(NAME, 25), answer, after=1)
+    (last_log,) = logs
+    assert all(state["customStatus"] == last_log for state in states)  # meanwhile: unchanged
+    ref = LogReference.from_status(failed["customStatus"])
+    before = LogReference.from_status(last_log)
+    assert ref is not None and before is not None
+    assert ref == dataclasses.replace(before, summary=ref.summary)  # the same rows
+    assert before.summary == {"done": CHUNK, "total": 25}
+    assert ref.summary == {"done": CHUNK, "total": 25, "state": "failed", "reason": error}
+    assert "could not append 10 rows" in error
+
+
+def test_a_long_reason_is_cut_so_the_summary_stays_small():
+    status = failed_status(None, {"done": 1}, "x" * 10_000)
+    assert status["state"] == "failed" and len(status["reason"]) == MAX_REASON_CHARS
+    assert inline_size(status) <= MAX_SUMMARY_BYTES

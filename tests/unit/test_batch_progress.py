@@ -95,8 +95,38 @@ def test_a_generation_appends_its_rows_once_after_its_chunks(orchestrator):
 
 
 def test_an_append_giving_up_fails_the_instance_as_an_append(orchestrator):
-    error, _ = fail_every_append_attempt(orchestrator(NAME), History(NAME, 50))
-    assert "could not append 0 rows" in error and "after 5 attempts" in error
+    error, _, failed = fail_every_append_attempt(orchestrator(NAME), History(NAME, 50))
+    assert "could not append 0 rows" in error and "after 7 attempts" in error
+    # No log yet: the summary alone, inline, says the batch failed and why.
+    assert failed["customStatus"] == {"done": 0, "total": 50, "state": "failed", "reason": error}
+
+
+def test_an_append_giving_up_mid_batch_says_failed_not_running(orchestrator):
+    """A later generation whose append gives up: the status is the last log set (its 100 rows
+    stay readable) with the summary saying failed, not the "running" it said before."""
+    total = ITEMS_PER_GENERATION + 50
+    first = drive(orchestrator(NAME), History(NAME, total), answer)
+    resumed = continued_input(first)
+    log = resumed["resume"]["log"]
+    assert LogReference.from_status(log).summary["state"] == "running"
+
+    error, _, failed = fail_every_append_attempt(orchestrator(NAME), History(NAME, resumed), answer)
+    ref = LogReference.from_status(failed["customStatus"])
+    before = LogReference.from_status(log)
+    assert (ref.blob, ref.size, ref.rows, ref.chain) == (
+        before.blob,
+        before.size,
+        before.rows,
+        before.chain,
+    )
+    assert ref.summary == {
+        "done": ITEMS_PER_GENERATION,
+        "total": total,
+        "state": "failed",
+        "reason": error,
+    }
+    assert "could not append 50 rows" in error and "after 7 attempts" in error
+    assert inline_size(failed["customStatus"]) < 2_000
 
 
 def test_a_generation_ends_in_continue_as_new_carrying_the_log(orchestrator):

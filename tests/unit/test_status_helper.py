@@ -13,7 +13,13 @@ import azure.durable_functions as df
 import pytest
 
 from custom_status import StatusReference, from_status, serialize, unwrap
-from orchestrators.status import MAX_SUMMARY_BYTES, serialize_fast, set_custom_status
+from orchestrators.status import (
+    MAX_SUMMARY_BYTES,
+    UPLOAD_RETRY,
+    BackoffRetryOptions,
+    serialize_fast,
+    set_custom_status,
+)
 from tests.replay import History, run_episode, run_failing_episode
 
 from .replay_driver import UPLOAD, drive, fake_upload, flat_actions
@@ -99,7 +105,9 @@ def test_a_large_status_is_uploaded_with_retries_then_its_reference_set():
     assert upload["functionName"] == UPLOAD
     assert upload["retryOptions"] == {
         "firstRetryIntervalInMilliseconds": 2000,
-        "maxNumberOfAttempts": 5,
+        "maxNumberOfAttempts": 7,
+        "backoffCoefficient": 2.0,
+        "maxRetryIntervalInMilliseconds": 30000,
     }
     payload = json.loads(upload["input"])
     assert payload == {
@@ -187,24 +195,57 @@ def test_an_upload_failing_every_attempt_fails_the_instance_with_a_clear_reason(
     handle = orchestrator_setting(("step 1", None), (BIG, None))
     history = History("o")
     run_episode(handle, history)
-    # DurableTask's retry: each failure is followed by a timer, the last one too, then the error.
-    for attempt in range(1, 6):
+    # DurableTask's retry: each failure is followed by a timer (at the backoff's delay), the last
+    # one too, then the error.
+    delays = UPLOAD_RETRY.delays_in_milliseconds()
+    for attempt, delay in enumerate(delays, start=1):
         task = history.task_scheduled(UPLOAD)
         history.next_episode()
         history.task_failed(
             task, "Activity function 'UploadCustomStatus' failed: StorageUnavailable: down"
         )
-        timer = history.timer_created(history.now + timedelta(seconds=2))
-        history.next_episode(2)
+        timer = history.timer_created(history.now + timedelta(milliseconds=delay))
+        history.next_episode(delay / 1000)
         history.timer_fired(timer)
-        if attempt < 5:
+        if attempt < len(delays):
             state = run_episode(handle, history)
             assert state["customStatus"] == "step 1"  # nothing half-written replaces it
     error, state = run_failing_episode(handle, history)
     assert "could not store the custom status" in error
-    assert "after 5 attempts" in error
+    assert "after 7 attempts" in error and "the previous status is unchanged" in error
     assert "StorageUnavailable: down" in error
     assert state["customStatus"] == "step 1"
+
+
+def test_status_writes_back_off_long_enough_to_ride_out_a_minute_of_outage():
+    """DurableTask's RetryInterceptor waits first * coefficient ** n, capped, after failure n+1
+    (the last wait comes after the final failure, before the call gives up)."""
+    delays = UPLOAD_RETRY.delays_in_milliseconds()
+    assert delays == [2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]
+    span = sum(delays[:-1])  # from the first failure to the last attempt
+    assert span == 90_000 and span >= 60_000
+    assert delays[0] <= 2_000  # a blip costs little
+
+
+def test_the_retry_options_are_the_fields_the_extension_reads():
+    """The extension's RetryOptionsConverter requires the first two and reads the backoff ones;
+    a retry timeout is left out (DurableTask would give up without the timer the SDK waits for)."""
+    options = UPLOAD_RETRY.to_json()
+    assert set(options) == {
+        "firstRetryIntervalInMilliseconds",
+        "maxNumberOfAttempts",
+        "backoffCoefficient",
+        "maxRetryIntervalInMilliseconds",
+    }
+    plain = BackoffRetryOptions(1_000, 3)
+    assert plain.to_json() == {
+        "firstRetryIntervalInMilliseconds": 1_000,
+        "maxNumberOfAttempts": 3,
+        "backoffCoefficient": 1.0,
+    }
+    assert plain.delays_in_milliseconds() == [1_000, 1_000, 1_000]
+    with pytest.raises(ValueError):
+        BackoffRetryOptions(1_000, 3, backoff_coefficient=0.5)
 
 
 def test_values_json_cannot_carry_fail_the_orchestrator():
