@@ -290,7 +290,7 @@ def _settle(ctx: EpisodeContext, outcome: Outcome, event: dict[str, Any]) -> Non
         # DurableTask's RetryInterceptor waits before every retry, and once more after the last
         # attempt before giving up; the SDK numbers that timer now.
         seq = outcome.state.take_seq()
-        fire_at = parse_timestamp(ctx.now) + timedelta(milliseconds=retry.interval_ms)
+        fire_at = parse_timestamp(ctx.now) + timedelta(milliseconds=retry.delay_ms())
         _timer(ctx, outcome, seq, format_timestamp(fire_at), fires=True)
         pending[seq] = PendingTask(
             kind="retry_timer",
@@ -310,7 +310,7 @@ def _settle(ctx: EpisodeContext, outcome: Outcome, event: dict[str, Any]) -> Non
             name=task.name,
             input=task.input,
             child_id=task.child_id,
-            retry=RetryState(retry.max, retry.interval_ms, retry.attempt + 1),
+            retry=replace(retry, attempt=retry.attempt + 1),
             retry_kind=task.retry_kind,
         )
         if task.retry_kind == "activity":
@@ -390,10 +390,16 @@ def _rematch(state: OrchestrationState, seq: int, leaf: Leaf) -> None:
 
 
 def _retry_state(action: dict[str, Any]) -> RetryState:
+    """The call's ``retryOptions`` as the extension reads them (``RetryOptionsConverter``): the
+    SDK sends the first interval and the attempts; ``backoffCoefficient`` (default 1) and
+    ``maxRetryIntervalInMilliseconds`` (default unbounded) when the app sets them."""
     options = action.get("retryOptions") or {}
+    cap = options.get("maxRetryIntervalInMilliseconds")
     return RetryState(
         max=int(options.get("maxNumberOfAttempts", 1)),
         interval_ms=int(options.get("firstRetryIntervalInMilliseconds", 1000)),
+        backoff=float(options.get("backoffCoefficient", 1.0)),
+        max_interval_ms=int(cap) if cap is not None else None,
     )
 
 

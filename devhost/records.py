@@ -18,11 +18,21 @@ TaskKind = Literal["activity", "sub_orchestration", "timer", "retry_timer"]
 
 @dataclass
 class RetryState:
-    """A ``*_with_retry`` call: attempts allowed, the wait between them, the attempt running."""
+    """A ``*_with_retry`` call: attempts allowed, the first wait, its growth and cap, the attempt
+    running."""
 
     max: int
     interval_ms: int
     attempt: int = 1
+    backoff: float = 1.0
+    max_interval_ms: int | None = None
+
+    def delay_ms(self) -> float:
+        """The wait after this attempt failed, as DurableTask's ``RetryOptions`` computes it:
+        ``firstRetryInterval * backoffCoefficient ** (attempt - 1)``, capped at
+        ``maxRetryInterval`` (``RetryInterceptor.ComputeNextDelay``)."""
+        delay = self.interval_ms * self.backoff ** (self.attempt - 1)
+        return delay if self.max_interval_ms is None else min(delay, self.max_interval_ms)
 
 
 @dataclass
@@ -69,6 +79,10 @@ class PendingTask:
                 "interval_ms": retry.interval_ms,
                 "attempt": retry.attempt,
             }
+            if retry.backoff != 1.0:
+                data["retry"]["backoff"] = retry.backoff
+            if retry.max_interval_ms is not None:
+                data["retry"]["max_interval_ms"] = retry.max_interval_ms
         return data
 
 

@@ -136,9 +136,19 @@ def _azurite_context(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def azurite(_: web.Application) -> AsyncIterator[None]:
         started = await _start_azurite(options, index) if options.start_azurite else None
+        watcher = None
+        if started is not None:
+            from devhost.azurite import watch
+
+            # Restarts the Azurite this devhost owns if it dies (one WARNING line); returns at
+            # once for anything else.
+            watcher = asyncio.create_task(watch(started), name="devhost-azurite-watch")
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
             if started is not None:
                 await asyncio.get_running_loop().run_in_executor(None, started.stop)
 

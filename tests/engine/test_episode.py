@@ -226,3 +226,29 @@ def test_ending_from_outside_clears_the_tasks_and_records_why() -> None:
 def test_unconsumed_events_are_the_latest_of_each_name() -> None:
     events = [raised("A"), raised("B"), raised("A")]
     assert unconsumed_events(events, collections.Counter({"A": 1})) == ["A", "B"]
+
+
+def test_retry_waits_grow_by_the_backoff_coefficient_up_to_the_cap() -> None:
+    """DurableTask's ``RetryInterceptor``: first * coefficient ** (attempt - 1), at most the cap;
+    the extension reads both from the action's ``retryOptions`` (``RetryOptionsConverter``)."""
+    retrying = {**activity(), "actionType": 1, "retryOptions": {
+        "firstRetryIntervalInMilliseconds": 2000, "maxNumberOfAttempts": 5,
+        "backoffCoefficient": 2, "maxRetryIntervalInMilliseconds": 5000}}  # fmt: skip
+    state = decide(CTX, OrchestrationState(), [STARTED], answer(retrying), None).state
+    waits, seq = [], 0
+    for _ in range(3):
+        failed = make_event(EventType.TASK_FAILED, NOW, TaskScheduledId=seq, Reason="r")
+        outcome = decide(CTX, state, [STARTED, failed], answer(retrying), None)
+        [timer] = outcome.timers
+        waits.append(timer.fire_at)
+        fired = make_event(EventType.TIMER_FIRED, NOW, TimerId=timer.seq)
+        outcome = decide(CTX, outcome.state, [STARTED, fired], answer(retrying), None)
+        [next_attempt] = outcome.activities
+        state, seq = outcome.state, next_attempt.seq
+    assert waits == [
+        "2026-12-02T10:00:02.000000Z",  # 2 s
+        "2026-12-02T10:00:04.000000Z",  # 4 s
+        "2026-12-02T10:00:05.000000Z",  # 8 s, capped at 5 s
+    ]
+    round_trip = PendingTask.from_json(state.pending[seq].to_json())
+    assert round_trip.retry == RetryState(5, 2000, attempt=4, backoff=2.0, max_interval_ms=5000)
