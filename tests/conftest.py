@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -15,3 +16,13 @@ async def _close_sdk_session() -> AsyncIterator[None]:
     from azure.durable_functions.models.utils import http_utils
 
     await http_utils._close_session()
+
+
+@pytest.fixture
+def restore_environ() -> Iterator[None]:
+    """The environment as it was before the test: devhost applies local.settings.json values to
+    ``os.environ`` when it starts in the test's process, and tests set settings of their own."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -41,10 +41,6 @@ import grpc  # noqa: E402
 from devhost.workers import rpc  # noqa: E402
 
 UNLIMITED = -1
-GRPC_OPTIONS = [
-    ("grpc.max_send_message_length", UNLIMITED),
-    ("grpc.max_receive_message_length", UNLIMITED),
-]
 
 # Loggers whose records are the worker's own ("System" logs, shown by the host only when
 # verbose); everything else is the app's ("User" logs).
@@ -107,7 +103,7 @@ class RpcLogHandler(logging.Handler):
 class Worker:
     """One connection to the host and the library behind it."""
 
-    def __init__(self, host: str, port: int, worker_id: str, request_id: str) -> None:
+    def __init__(self, host: str, port: int, worker_id: str, request_id: str, library: Any) -> None:
         self.host = host
         self.port = port
         self.worker_id = worker_id
@@ -115,7 +111,7 @@ class Worker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outbox: asyncio.Queue[Any] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._library: Any = None
+        self._library = library
 
     # -- sending ------------------------------------------------------------------------------
     def send(self, message: Any) -> None:
@@ -142,7 +138,9 @@ class Worker:
     # -- the stream ---------------------------------------------------------------------------
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
-        async with grpc.aio.insecure_channel(f"{self.host}:{self.port}", GRPC_OPTIONS) as channel:
+        async with grpc.aio.insecure_channel(
+            f"{self.host}:{self.port}", rpc.CHANNEL_OPTIONS
+        ) as channel:
             stub = rpc.FunctionRpcStub(channel)
             call = stub.EventStream(self._outgoing())
             async for message in call:
@@ -218,8 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     _forget_devhost_path()
     import azure_functions_runtime as library
 
-    worker = Worker(args.host, args.port, args.workerId, args.requestId)
-    worker._library = library
+    worker = Worker(args.host, args.port, args.workerId, args.requestId, library)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     root.addHandler(RpcLogHandler(worker.send, library.invocation_id_cv.get))

@@ -44,10 +44,6 @@ PROCESS_STARTUP_INTERVAL = 10.0
 """Seconds between starting the third and later workers (``WorkerProcessCountOptions``)."""
 RESTART_WINDOW = 30 * 60.0
 """Crashes further apart than this are forgotten (``WorkerConstants``' restart error interval)."""
-GRPC_OPTIONS = [
-    ("grpc.max_send_message_length", -1),
-    ("grpc.max_receive_message_length", -1),
-]
 # What the host tells a Python worker it supports (WorkerInitRequest.capabilities).
 HOST_CAPABILITIES = {
     "RpcHttpBodyOnly": "true",
@@ -142,7 +138,7 @@ class WorkerPool:
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> list[Any]:
         """Start the server and the first worker; return the app's function metadata."""
-        self._server = grpc.aio.server(options=GRPC_OPTIONS)
+        self._server = grpc.aio.server(options=rpc.CHANNEL_OPTIONS)
         rpc.add_FunctionRpcServicer_to_server(_Servicer(self), self._server)
         port = self._server.add_insecure_port("127.0.0.1:0")
         self._address = ("127.0.0.1", port)
@@ -168,8 +164,7 @@ class WorkerPool:
         return [w.pid for w in self._ready if w.pid is not None]
 
     async def wait_for_workers(self, count: int) -> list[int]:
-        """Wait until ``count`` workers are ready (later ones start after the first); their pids.
-        """
+        """Wait until ``count`` workers are ready (later ones start after the first); their pids."""
         while len(self._ready) < count:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._ready_waiters.append(waiter)

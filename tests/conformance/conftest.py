@@ -5,8 +5,7 @@ devhost/CONFORMANCE.md and is named after it."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -23,11 +22,8 @@ WEBHOOK = "/runtime/webhooks/durabletask"
 
 
 @pytest.fixture(autouse=True)
-def _restore_environ() -> Iterator[None]:
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+def _restore_environ(restore_environ: None) -> None:
+    """Each test starts with the environment the one before it found."""
 
 
 @pytest.fixture

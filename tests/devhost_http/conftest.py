@@ -3,7 +3,6 @@ state in memory and its clock manual, so tests drive real instances without wait
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,12 +29,8 @@ def make_options(app: str, **overrides: Any) -> HostOptions:
 
 
 @pytest.fixture(autouse=True)
-def _restore_environ() -> Any:
-    """local.settings.json values land in os.environ; keep tests from seeing each other's."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+def _restore_environ(restore_environ: None) -> None:
+    """Each test starts with the environment the one before it found."""
 
 
 @pytest.fixture

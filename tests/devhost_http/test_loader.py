@@ -12,6 +12,7 @@ from devhost.errors import UnsupportedBinding
 from devhost.loader import AppIndex, AppLoadError, load_config, resolve_setting_refs
 from devhost.workers.app import start_app
 from devhost.workers.pool import IndexingFailed
+from tests.support.refused_apps import DICT_ANNOTATED_ACTIVITY, DICT_ANNOTATION_REFUSAL
 
 from .conftest import APPS
 
@@ -134,20 +135,10 @@ async def test_an_annotation_the_worker_refuses_fails_start_up_with_its_words(
 ) -> None:
     """The lesson of this project: ``dict[str, Any]`` on an activity parameter is refused by
     Microsoft's worker, which then indexes nothing; devhost must refuse the app too."""
-    (tmp_path / "function_app.py").write_text(
-        "from typing import Any\n"
-        "import azure.durable_functions as df\n"
-        "app = df.DFApp()\n"
-        "@app.activity_trigger(input_name='payload')\n"
-        "def Upload(payload: dict[str, Any]) -> dict[str, Any]:\n"
-        "    return payload\n"
-    )
+    (tmp_path / "function_app.py").write_text(DICT_ANNOTATED_ACTIVITY)
     with pytest.raises(IndexingFailed) as refused:
         await load_app(tmp_path)
-    assert (
-        "FunctionLoadError: cannot load the Upload function: binding payload has invalid "
-        "non-type annotation dict[str, typing.Any]"
-    ) in str(refused.value)
+    assert DICT_ANNOTATION_REFUSAL in str(refused.value)
 
 
 async def test_an_orchestrator_context_not_named_context_is_refused_as_on_azure(

@@ -26,6 +26,7 @@ import pytest
 from devhost.options import HostOptions
 from devhost.server import DevHost
 from tests.support.devhost_process import ROOT, DevhostProcess
+from tests.support.refused_apps import DICT_ANNOTATED_ACTIVITY, DICT_ANNOTATION_REFUSAL
 
 FAULTS_APP = Path(__file__).parent / "apps" / "faults"
 WEBHOOK = "/runtime/webhooks/durabletask"
@@ -34,11 +35,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(autouse=True)
-def _restore_environ() -> Any:
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+def _restore_environ(restore_environ: None) -> None:
+    """Each test starts with the environment the one before it found."""
 
 
 @pytest.fixture
@@ -161,26 +159,21 @@ async def test_python_threadpool_thread_count_reaches_the_worker(
         assert await get_text(http, host.base_url + "/api/threads") == (200, "3")
 
 
-def test_the_cli_refuses_an_app_the_worker_refuses_with_the_workers_words(tmp_path: Path) -> None:
-    (tmp_path / "function_app.py").write_text(
-        "from typing import Any\n"
-        "import azure.durable_functions as df\n"
-        "app = df.DFApp()\n"
-        "@app.activity_trigger(input_name='payload')\n"
-        "def Upload(payload: dict[str, Any]) -> dict[str, Any]:\n"
-        "    return payload\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--port", "0",
+def run_cli(app_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m devhost`` on ``app_dir``, expected to refuse it at start-up."""
+    return subprocess.run(
+        [sys.executable, "-m", "devhost", "--app-dir", str(app_dir), "--port", "0",
          "--in-memory", "--no-azurite"],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )  # fmt: skip
+
+
+def test_the_cli_refuses_an_app_the_worker_refuses_with_the_workers_words(tmp_path: Path) -> None:
+    (tmp_path / "function_app.py").write_text(DICT_ANNOTATED_ACTIVITY)
+    done = run_cli(tmp_path)
     assert done.returncode == 1
     assert "devhost: Initializing worker process failed\nResult: Failure\n" in done.stderr
-    assert (
-        "Exception: FunctionLoadError: cannot load the Upload function: binding payload has "
-        "invalid non-type annotation dict[str, typing.Any]"
-    ) in done.stderr
+    assert f"Exception: {DICT_ANNOTATION_REFUSAL}" in done.stderr
     assert "listening on" not in done.stdout
 
 
@@ -253,12 +246,7 @@ async def test_the_workers_log_lines_carry_their_function_and_invocation(
 
 
 def test_an_http_streaming_app_is_refused_at_start_up_in_one_line() -> None:
-    streaming_app = Path(__file__).parent / "apps" / "streaming"
-    done = subprocess.run(
-        [sys.executable, "-m", "devhost", "--app-dir", str(streaming_app), "--port", "0",
-         "--in-memory", "--no-azurite"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
+    done = run_cli(Path(__file__).parent / "apps" / "streaming")
     assert done.returncode == 1
     [refusal] = [line for line in done.stderr.splitlines() if line.startswith("devhost:")]
     assert "uses HTTP streaming (azurefunctions-extensions-http-fastapi)" in refusal

@@ -65,7 +65,16 @@ from .function_rpc_pb2_grpc import (
     add_FunctionRpcServicer_to_server,
 )
 
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+]
+"""Both ends of the stream lift gRPC's 4 MB message cap, as the host does (it passes
+``--grpcMaxMessageLength 2147483647`` to its workers): an orchestration's history and an HTTP
+body of up to 100 MB travel in one message."""
+
 __all__ = [
+    "CHANNEL_OPTIONS",
     "DESCRIPTOR",
     "BindingInfo",
     "CollectionBytes",
