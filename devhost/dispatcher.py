@@ -132,9 +132,7 @@ class Dispatcher:
     ) -> None:
         self.store = store
         self.clock = clock
-        self.runner = OrchestratorRunner(
-            app.orchestrators, invoker, store.load_history, log_invocation
-        )
+        self.runner = OrchestratorRunner(app.orchestrators, invoker, log_invocation)
         self.activities = ActivityRunner(
             app.activities, invoker, self.now, self._result_arrived, log_invocation
         )
@@ -250,7 +248,6 @@ class Dispatcher:
                     self.store.checkpoint()
             except Exception:  # e.g. the disk is full: the work stays in SQLite for a restart
                 self._uncommitted.clear()
-                self.runner.forget_all()
                 log.exception("devhost internal error: a group of episodes was not committed")
             await asyncio.sleep(0)
 
@@ -293,7 +290,6 @@ class Dispatcher:
             try:
                 prepared = self._prepare(instance_id)
             except Exception as error:
-                self.runner.forget(instance_id)
                 self._fail_unrecordable(instance_id, error)
                 self._flush_uncommitted()
                 continue
@@ -303,7 +299,7 @@ class Dispatcher:
 
     async def _invoke(self, prepared: Prepared) -> None:
         instance = prepared.instance
-        old = self.runner.history(instance.instance_id)
+        old = self.store.played_history(instance.instance_id)
         context = self.runner.context(instance, old, prepared.new_events)
         prepared.answer = await self.runner.call(instance, context)
         self._answered.append(prepared)
@@ -335,7 +331,6 @@ class Dispatcher:
                         self._commit_episode(prepared)
                 except Exception as error:
                     del self._uncommitted[mark:]  # no effects for what was rolled back
-                    self.runner.forget(instance_id)  # the cache may hold rolled-back events
                     self._fail_unrecordable(instance_id, error)
         self._flush_uncommitted()
         for instance_id in done:
@@ -437,7 +432,6 @@ class Dispatcher:
         if current is None or _seen(current) != prepared.seen or answer.aborted:
             # Changed while the episode was out (terminated, suspended, purged, restarted), or
             # aborted by the host: its messages are still stored, so it simply runs again.
-            self.runner.forget(instance_id)
             if current is not None and not current.ended:
                 self._deferred.add(instance_id)
             return
@@ -486,18 +480,14 @@ class Dispatcher:
             instance.custom_status = outcome.custom_status
         if outcome.ending is not None:
             instance.output = outcome.ending.output
-        old = self.runner.history(instance_id)
         encoded = [encode(event, played=True) for event in outcome.events]
         self.stats.history_bytes += sum(len(text.encode("utf-8")) for text in encoded)
         for activity in outcome.activities:
             self._say_if_large(activity.name, "input", activity.input, instance_id)
-        works = self.store.commit_episode(instance, outcome, consumed, len(old), encoded)
-        old.extend(encoded)
+        works = self.store.commit_episode(instance, outcome, consumed, encoded)
         effects.activities.extend(works)
         effects.timers.extend((parse_timestamp(t.fire_at), instance_id) for t in outcome.timers)
         effects.ready.extend(m.instance_id for m in outcome.messages)
-        if outcome.ending is not None:
-            self.runner.forget(instance_id)
         self._uncommitted.append(effects)
         return effects
 
@@ -541,7 +531,6 @@ class Dispatcher:
             name, child_id, input_text, now, ParentRef(parent.instance_id, parent.execution_id, seq)
         )
         self.store.create_instance(row, started_event(row, now))
-        self.runner.forget(child_id)
 
     def _restart(
         self,
@@ -587,7 +576,6 @@ class Dispatcher:
         if outcome.custom_status_set:
             instance.custom_status = outcome.custom_status
         store.start_new_execution(instance, started_event(instance, now))
-        self.runner.restart(instance_id)
         effects.ready.append(instance_id)
 
     def _fail_unrecordable(self, instance_id: str, error: Exception) -> None:
@@ -618,5 +606,4 @@ class Dispatcher:
                 self.end_instance(instance, RuntimeStatus.FAILED, reason)
         except Exception:
             del self._uncommitted[mark:]
-            self.runner.forget(instance_id)
             log.exception("devhost could not record the failure of instance %s", instance_id)

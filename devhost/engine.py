@@ -123,7 +123,6 @@ class Engine:
         row = new_instance(name, instance_id, input_json, now, parent=None)
         with store.transaction():
             store.create_instance(row, started_event(row, now))
-        dispatcher.runner.forget(instance_id)
         dispatcher.mark_ready(instance_id)
         dispatcher.notify(instance_id)
         return instance_id
@@ -208,7 +207,6 @@ class Engine:
         with store.transaction():
             self._rewind_tree(instance, dispatcher.now(), reason, effects)
         for rewound in effects.ready:
-            dispatcher.runner.forget(rewound)
             dispatcher.notify(rewound)
         dispatcher.after_commit(effects)
 
@@ -262,13 +260,12 @@ class Engine:
         Azure Storage (``AzureTableTrackingStore.PurgeInstanceHistoryAsync``) deletes whatever the
         instance's status, so a running instance is purged too, its work dropped. devhost does the
         same and says so in a WARNING; the app's own purge route refuses running instances."""
-        store, dispatcher = self._running
+        store, _ = self._running
         instance = store.get_instance(instance_id)
         if instance is None:
             return 0
         with store.transaction():
             store.delete_instance(instance_id)
-        dispatcher.runner.forget(instance_id)
         if not instance.ended:
             log.warning(
                 "Purged instance %s while it was %s, as Azure Storage does: its history and "
@@ -288,7 +285,7 @@ class Engine:
         the Completed, Failed, Terminated and Canceled statuses of the filter count, and a filter
         left with none of them (none given, or only Running...) filters nothing, so instances of
         every status are deleted, running ones included (a WARNING names how many)."""
-        store, dispatcher = self._running
+        store, _ = self._running
         wanted = [s for s in PURGEABLE if s in {RuntimeStatus(x) for x in runtime_statuses or ()}]
         rows = store.query_instances(
             format_timestamp(created_from) if created_from else None,
@@ -298,8 +295,6 @@ class Engine:
         with store.transaction():
             for row in rows:
                 store.delete_instance(row.instance_id)
-        for row in rows:
-            dispatcher.runner.forget(row.instance_id)
         active = [row.instance_id for row in rows if not row.ended]
         if active:
             log.warning(
@@ -364,12 +359,10 @@ class Engine:
             return
         now = dispatcher.now()
         instance.last_updated_time = now
-        old = dispatcher.runner.history(instance_id)
         encoded = [encode(make_event(kind, now, Reason=reason), played=True)]
         with store.transaction():
-            store.append_history(instance_id, len(old), encoded)
+            store.append_history(instance_id, encoded)
             store.put_instance(instance)
-        old.extend(encoded)
         if not suspended:
             dispatcher.mark_ready(instance_id)
         dispatcher.notify(instance_id)

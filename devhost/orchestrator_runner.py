@@ -2,8 +2,8 @@
 
 The extension hands the SDK ``{history, input, instanceId, isReplaying, parentInstanceId,
 upperSchemaVersion, ...}`` and reads back ``{isDone, actions, output, customStatus}``. Old events
-are kept in memory already encoded (``IsPlayed: true``), so an episode neither re-reads nor
-re-serialises its history; the SDK's cumulative answer is decoded incrementally
+come from the store's history cache already encoded (``IsPlayed: true``), so an episode neither
+re-reads nor re-serialises its history; the SDK's cumulative answer is decoded incrementally
 (``answers.py``). The call itself is an invocation of the orchestrator function in a worker
 process (``devhost.workers``), where Microsoft's worker library runs the SDK.
 """
@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,7 +25,6 @@ from devhost.workers.invocations import Invoker, Reply
 
 log = logging.getLogger("devhost.engine")
 
-HISTORY_CACHE_SIZE = 10_000
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 
 # What the extension adds to every orchestration context besides history, input and ids
@@ -62,51 +60,22 @@ class Answer:
 
 
 class OrchestratorRunner:
-    """One per engine: the history cache and the calls into the registered orchestrators."""
+    """One per engine: the context JSON and the calls into the registered orchestrators."""
 
     def __init__(
         self,
         orchestrators: Mapping[str, OrchestratorFunction],
         invoker: Invoker,
-        load_history: Callable[[str], list[dict[str, Any]]],
         log_invocation: LogInvocation,
     ) -> None:
         self._orchestrators = orchestrators
         self._invoker = invoker
-        self._load_history = load_history
         self._log_invocation = log_invocation
-        self._history: OrderedDict[str, list[str]] = OrderedDict()
         self._answers = AnswerDecoder()
-
-    # -- the history cache ------------------------------------------------------------------
-    def history(self, instance_id: str) -> list[str]:
-        """Old events of the current execution, encoded as played (loaded once, then cached)."""
-        cached = self._history.get(instance_id)
-        if cached is None:
-            cached = [encode(event, played=True) for event in self._load_history(instance_id)]
-            self._history[instance_id] = cached
-            if len(self._history) > HISTORY_CACHE_SIZE:
-                self._history.popitem(last=False)
-        else:
-            self._history.move_to_end(instance_id)
-        return cached
-
-    def forget(self, instance_id: str) -> None:
-        """The instance ended, restarted, was purged, or a write of it was rolled back."""
-        self._history.pop(instance_id, None)
-        self._answers.forget(instance_id)
-
-    def forget_all(self) -> None:
-        self._history.clear()
-
-    def restart(self, instance_id: str) -> None:
-        """A new execution (continue-as-new): its history starts empty."""
-        self._history[instance_id] = []
-        self._answers.forget(instance_id)
 
     # -- one call -----------------------------------------------------------------------------
     def context(
-        self, instance: InstanceRow, old: list[str], new_events: list[dict[str, Any]]
+        self, instance: InstanceRow, old: Sequence[str], new_events: list[dict[str, Any]]
     ) -> str:
         """The orchestration context JSON, built from already encoded text."""
         parent = instance.parent.instance_id if instance.parent else None

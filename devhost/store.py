@@ -6,12 +6,19 @@ point restarts from a consistent state: completed activity results and raised ev
 until the episode that consumes them commits, and activity work rows are deleted only in the same
 transaction that records their result (activities therefore run at least once, never zero times).
 Opening, locking and checking the file is ``state_file.py``'s job.
+
+The store also keeps each execution's history as the SDK will be handed it (the stored text of
+each event, already marked played), so that an episode neither re-reads nor re-encodes its
+history. It is the one owner of that cache: only its own history-writing methods change it, and a
+transaction or savepoint that rolls back drops every instance it touched, so the cache never holds
+what the database does not.
 """
 
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,9 @@ from devhost.outcome import Outcome
 from devhost.records import ActivityRow, InboxRow, InstanceRow, OrchestrationState, ParentRef
 from devhost.state_file import SCHEMA, open_database, open_locked
 from devhost.status import RuntimeStatus
+
+HISTORY_CACHE_SIZE = 10_000
+"""Executions whose history stays in memory (least recently used first out)."""
 
 _INSTANCE_COLUMNS = (
     "instance_id, name, execution_id, runtime_status, input, output, custom_status, "
@@ -65,6 +75,9 @@ class Store:
                 raise
         self._depth = 0
         self.commits_since_checkpoint = 0
+        self._played: OrderedDict[str, list[str]] = OrderedDict()
+        # Instances whose cached history each open transaction level changed.
+        self._touched: list[set[str]] = []
 
     def close(self) -> None:
         self.db.close()
@@ -78,7 +91,22 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All or nothing. Nested inside another transaction it is a SAVEPOINT: it rolls back
         alone on error, and commits with the outermost one (the engine's group commit runs many
-        episodes, each in its own savepoint, under one COMMIT)."""
+        episodes, each in its own savepoint, under one COMMIT). What rolls back also leaves the
+        history cache (the instances it touched are read again from the database)."""
+        self._touched.append(set())
+        try:
+            with self._sql_transaction() as db:
+                yield db
+        except BaseException:
+            for instance_id in self._touched.pop():
+                self._played.pop(instance_id, None)
+            raise
+        touched = self._touched.pop()
+        if self._touched:
+            self._touched[-1] |= touched
+
+    @contextmanager
+    def _sql_transaction(self) -> Iterator[sqlite3.Connection]:
         if self._depth:
             name = f"nested_{self._depth}"
             self.db.execute(f"SAVEPOINT {name}")
@@ -182,6 +210,7 @@ class Store:
         """Remove an instance and everything it owns (history, inbox, pending activity work)."""
         for table in ("instances", "history", "inbox", "activities"):
             self.db.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
+        self._cache(instance_id, None)
 
     # -- episodes ----------------------------------------------------------------------------
     def commit_episode(
@@ -189,7 +218,6 @@ class Store:
         instance: InstanceRow,
         outcome: Outcome,
         consumed: list[int],
-        history_start: int,
         history: list[str],
     ) -> list[ActivityRow]:
         """Everything an episode's outcome writes (the caller holds the transaction): messages
@@ -223,7 +251,7 @@ class Store:
         for message in outcome.messages:
             if outcome.ending is None or message.instance_id != instance_id:
                 self.add_message(message.instance_id, message.event, message.execution_id)
-        self.append_history(instance_id, history_start, history)
+        self.append_history(instance_id, history)
         self.put_instance(instance)
         return works
 
@@ -239,24 +267,58 @@ class Store:
 
     # -- history -----------------------------------------------------------------------------
     def load_history(self, instance_id: str) -> list[dict[str, Any]]:
-        rows = self.db.execute(
-            "SELECT event FROM history WHERE instance_id = ? ORDER BY position", (instance_id,)
-        ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        """The current execution's history, decoded (management views, rewind)."""
+        return [json.loads(text) for text in self.played_history(instance_id)]
 
-    def append_history(self, instance_id: str, start: int, encoded_events: list[str]) -> None:
+    def played_history(self, instance_id: str) -> Sequence[str]:
+        """The current execution's history as the SDK is handed it: each event's stored text
+        (marked played). Read once, then cached; callers must not change it."""
+        return self._history(instance_id)
+
+    def _history(self, instance_id: str) -> list[str]:
+        cached = self._played.get(instance_id)
+        if cached is None:
+            rows = self.db.execute(
+                "SELECT event FROM history WHERE instance_id = ? ORDER BY position",
+                (instance_id,),
+            ).fetchall()
+            cached = [row[0] for row in rows]
+            self._cache(instance_id, cached)
+        else:
+            self._played.move_to_end(instance_id)
+        return cached
+
+    def append_history(self, instance_id: str, encoded_events: list[str]) -> None:
+        """Add events (encoded, played) at the end of the execution's history."""
+        history = self._history(instance_id)
+        start = len(history)
         self.db.executemany(
             "INSERT INTO history (instance_id, position, event) VALUES (?, ?, ?)",
             [(instance_id, start + i, text) for i, text in enumerate(encoded_events)],
         )
+        history.extend(encoded_events)  # in place: a rollback drops the whole entry
+        self._cache(instance_id, history)
 
     def replace_history(self, instance_id: str, encoded_events: list[str]) -> None:
         """Rewrite an execution's history (a rewind turns failures into GenericEvents)."""
         self.clear_history(instance_id)
-        self.append_history(instance_id, 0, encoded_events)
+        self.append_history(instance_id, encoded_events)
 
     def clear_history(self, instance_id: str) -> None:
         self.db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
+        self._cache(instance_id, [])
+
+    def _cache(self, instance_id: str, history: list[str] | None) -> None:
+        """Set (or drop, with None) the cached history, noting it for a rollback."""
+        if self._touched:
+            self._touched[-1].add(instance_id)
+        if history is None:
+            self._played.pop(instance_id, None)
+            return
+        self._played[instance_id] = history
+        self._played.move_to_end(instance_id)
+        if len(self._played) > HISTORY_CACHE_SIZE:
+            self._played.popitem(last=False)
 
     # -- inbox -------------------------------------------------------------------------------
     def add_message(
