@@ -13,15 +13,14 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from .blueprint import blueprint
-from .http import ApiError, http_errors, json_response, read_json_body
+from .http import ApiError, http_errors, json_response, quoted, read_json_body
 from .instance_ids import validate_event_name, validate_instance_id
 from .status_view import has_ended, instance_exists, instance_not_found
 
 
 def _gone(instance_id: str) -> ApiError:
-    return ApiError(
-        410, "instance_gone", f"Instance {instance_id!r} has ended; it accepts no more events."
-    )
+    message = f"Instance {quoted(instance_id)} has ended; it accepts no more events."
+    return ApiError(410, "instance_gone", message)
 
 
 def _map_raise_error(error: Exception, instance_id: str) -> ApiError | None:

@@ -17,6 +17,9 @@ import azure.functions as func
 logger = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPE = "application/json"
+MAX_JSON_DEPTH = 64
+"""Nested arrays and objects a request body may hold: the host's JSON reader (Json.NET) reads no
+deeper by default, and CPython 3.13's parser, which reads 1,000 levels, no longer stops it."""
 
 P = ParamSpec("P")
 
@@ -66,8 +69,39 @@ def error_response(status_code: int, code: str, message: str) -> func.HttpRespon
     return json_response({"error": code, "message": message}, status_code)
 
 
+def quoted(text: str | None, limit: int = 300) -> str:
+    """``text`` as a JSON string, for messages that name what the caller sent: unambiguous
+    (spaces at the ends show, control characters are escaped) and bounded (input is untrusted);
+    never Python's ``repr``."""
+    if text is None:
+        return "(none)"
+    return json.dumps(text if len(text) <= limit else text[:limit] + "...")
+
+
+# Python's words for a JSON syntax error (JSONDecodeError.msg), said for the caller.
+_SYNTAX = {
+    "Expecting value": "a value was expected",
+    "Expecting property name enclosed in double quotes": "a name in double quotes was expected",
+    "Expecting ':' delimiter": "a ':' was expected",
+    "Expecting ',' delimiter": "a ',' was expected",
+    "Unterminated string starting at": "a string is not closed",
+    "Invalid control character at": "a string holds an unescaped control character",
+    "Invalid \\escape": "a string holds an invalid escape",
+    "Invalid \\uXXXX escape": "a string holds an invalid \\u escape",
+    "Extra data": "more text follows the JSON value",
+    "Illegal trailing comma before end of object": "a comma ends an object",
+    "Illegal trailing comma before end of array": "a comma ends an array",
+}
+
+
+def json_syntax_problem(error: json.JSONDecodeError) -> str:
+    """``error`` said for people: what is wrong and where, not Python's exception text."""
+    what = _SYNTAX.get(error.msg, "it does not follow the JSON syntax")
+    return f"{what} (line {error.lineno}, column {error.colno})"
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _finite_float(text: str) -> float:
@@ -91,6 +125,8 @@ def parse_json_text(text: str) -> Any:
     ``inf`` (``1e999``) and lone UTF-16 surrogates (``"\\ud800"``); none of them can be sent on
     as JSON or stored as text, so each is refused here, where the caller can still be told."""
     value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise ValueError(f"it is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -98,23 +134,47 @@ def parse_json_text(text: str) -> Any:
     return value
 
 
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels (counted without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def read_json_body(req: func.HttpRequest) -> Any:
     """The request body as JSON; an empty (or all-whitespace) body is ``None``.
 
-    Raises ApiError(400, "invalid_json") for anything that is not UTF-8 JSON.
+    Raises ApiError(400, "invalid_json") for anything that is not UTF-8 JSON, saying what is
+    wrong in words (never Python's exception text).
     """
     raw = req.get_body() or b""
     try:
         text = raw.decode("utf-8")
-        return parse_json_text(text) if text.strip() else None
-    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except UnicodeDecodeError as error:
         raise ApiError(
-            400, "invalid_json", f"The request body is not valid JSON: {error}"
+            400,
+            "invalid_json",
+            f"The request body is not valid JSON: it is not UTF-8 text (the byte at offset "
+            f"{error.start}, 0x{raw[error.start]:02x}, cannot be read as UTF-8).",
         ) from None
+    if not text.strip():
+        return None
+    try:
+        return parse_json_text(text)
+    except json.JSONDecodeError as error:
+        problem = json_syntax_problem(error)
+    except ValueError as error:  # NaN, Infinity, overflow, lone surrogates: our own words
+        problem = str(error)
     except RecursionError:
-        raise ApiError(
-            400, "invalid_json", "The request body is not valid JSON: it is nested too deeply."
-        ) from None
+        problem = "it is nested too deeply"
+    raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {problem}.")
 
 
 def http_errors(

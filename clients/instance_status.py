@@ -33,7 +33,7 @@ from custom_status import REF_KEY, StatusReference, StorageNotConfigured, unwrap
 from custom_status.blobs import sas_url
 
 from .blueprint import blueprint
-from .http import ApiError, http_errors, json_response
+from .http import ApiError, http_errors, json_response, quoted
 from .instance_ids import validate_instance_id
 from .status_view import (
     STORAGE_NOT_CONFIGURED,
@@ -66,7 +66,8 @@ def _bool_param(req: func.HttpRequest, name: str, default: bool) -> bool:
         return True
     if raw.strip().lower() in _FALSE:
         return False
-    raise ApiError(400, f"invalid_{name.lower()}", f"{name} must be true or false; got {raw!r}.")
+    message = f"{name} must be true or false; got {quoted(raw)}."
+    raise ApiError(400, f"invalid_{name.lower()}", message)
 
 
 async def reference_with_url(

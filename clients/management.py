@@ -21,7 +21,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from .blueprint import blueprint
-from .http import ApiError, http_errors, json_response, whole_number
+from .http import ApiError, http_errors, json_response, quoted, whole_number
 from .instance_ids import has_control_characters, validate_instance_id
 from .registry import STARTABLE
 from .status_view import format_time, has_ended, instance_exists, instance_not_found
@@ -156,7 +156,7 @@ async def terminate_instance(
         raise ApiError(
             410,
             "instance_gone",
-            f"Instance {instance_id!r} has already ended ({status.runtime_status.value}).",
+            f"Instance {quoted(instance_id)} has already ended ({status.runtime_status.value}).",
         )
     await client.terminate(instance_id, reason)
     return json_response({"instanceId": instance_id, "runtimeStatus": "Terminated"}, 202)

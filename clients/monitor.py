@@ -28,7 +28,7 @@ import azure.functions as func
 
 from .blueprint import blueprint
 from .html_pages import html_response, script_json
-from .http import ApiError, http_errors, whole_number
+from .http import ApiError, http_errors, quoted, whole_number
 from .instance_ids import validate_instance_id
 
 DEFAULT_INTERVAL_MS = 1000
@@ -54,7 +54,7 @@ def _interval_ms(req: func.HttpRequest) -> int:
             400,
             "invalid_interval",
             f"interval must be whole milliseconds from {MIN_INTERVAL_MS} to {MAX_INTERVAL_MS}; "
-            f"got {raw!r}.",
+            f"got {quoted(raw)}.",
         )
     return interval
 

@@ -23,7 +23,7 @@ from custom_status import StorageNotConfigured, StorageUnavailable
 from custom_status.blobs import delete_instance_blobs
 
 from .blueprint import blueprint
-from .http import ApiError, http_errors, json_response
+from .http import ApiError, http_errors, json_response, quoted
 from .instance_ids import validate_instance_id
 from .status_view import (
     STORAGE_ERROR,
@@ -43,8 +43,8 @@ def _running(instance_id: str, runtime_status: str) -> ApiError:
     return ApiError(
         409,
         "instance_running",
-        f"Instance {instance_id!r} is {runtime_status}; only Completed, Failed, Terminated or "
-        "Canceled instances can be purged. Terminate it first.",
+        f"Instance {quoted(instance_id)} is {runtime_status}; only Completed, Failed, Terminated "
+        "or Canceled instances can be purged. Terminate it first.",
     )
 
 
@@ -55,7 +55,7 @@ async def _delete_blobs(instance_id: str) -> int:
         raise ApiError(
             503,
             STORAGE_UNAVAILABLE,
-            f"Blob storage is unavailable, so the status blobs of instance {instance_id!r} "
+            f"Blob storage is unavailable, so the status blobs of instance {quoted(instance_id)} "
             "cannot be deleted; nothing was purged. Try again later.",
         ) from None
     except StorageNotConfigured as error:
@@ -66,7 +66,7 @@ async def _delete_blobs(instance_id: str) -> int:
         raise ApiError(
             502,
             STORAGE_ERROR,
-            f"Blob storage refused to delete the status blobs of instance {instance_id!r} "
+            f"Blob storage refused to delete the status blobs of instance {quoted(instance_id)} "
             f"(status {code}); nothing was purged.",
         ) from None
 

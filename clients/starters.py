@@ -21,7 +21,14 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from .blueprint import blueprint
-from .http import ApiError, http_errors, json_response, parse_json_text, read_json_body
+from .http import (
+    ApiError,
+    http_errors,
+    json_response,
+    parse_json_text,
+    quoted,
+    read_json_body,
+)
 from .instance_ids import validate_new_instance_id
 from .links import accepted
 from .polling import (
@@ -42,7 +49,7 @@ def _startable(req: func.HttpRequest) -> Startable:
         raise ApiError(
             404,
             "unknown_orchestrator",
-            f"No orchestrator named {function_name!r} can be started here; known: {known}.",
+            f"No orchestrator named {quoted(function_name)} can be started here; known: {known}.",
         )
     return startable
 
@@ -78,7 +85,7 @@ async def _refuse_if_running(client: df.DurableOrchestrationClient, instance_id:
         raise ApiError(
             409,
             "instance_conflict",
-            f"Instance {instance_id!r} already exists and is "
+            f"Instance {quoted(instance_id)} already exists and is "
             f"{existing.runtime_status.value}; choose another id or wait for it to end.",
         )
 
@@ -110,7 +117,7 @@ def _timeout(req: func.HttpRequest) -> float:
         timeout = math.nan
     if not math.isfinite(timeout) or timeout < 0:
         raise ApiError(
-            400, "invalid_timeout", f"timeout must be a number of seconds >= 0; got {raw!r}."
+            400, "invalid_timeout", f"timeout must be a number of seconds >= 0; got {quoted(raw)}."
         )
     return min(timeout, MAX_TIMEOUT_SECONDS)
 

@@ -46,7 +46,7 @@ from custom_status import (
 from custom_status.blobs import read_status_data
 from custom_status.status_log import LogReference, read_log_rows, resolved_log_json
 
-from .http import ApiError
+from .http import ApiError, quoted
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def instance_exists(status: DurableOrchestrationStatus | None) -> bool:
 
 def instance_not_found(instance_id: str) -> ApiError:
     """The 404 every route answers for an id ``get_status`` did not find."""
-    return ApiError(404, "instance_not_found", f"No instance with id {instance_id!r}.")
+    return ApiError(404, "instance_not_found", f"No instance with id {quoted(instance_id)}.")
 
 
 def has_ended(status: DurableOrchestrationStatus) -> bool:
@@ -157,8 +157,8 @@ def _parse_reference(
         raise ApiError(
             502,
             INVALID_STATUS_REFERENCE,
-            f"The custom status of instance {status.instance_id!r} is a malformed reference to "
-            f"{what}: {error}.",
+            f"The custom status of instance {quoted(status.instance_id)} is a malformed "
+            f"reference to {what}: {error}.",
         ) from None
 
 
@@ -170,8 +170,8 @@ def _corrupt(instance_id: str | None, ref: StatusReference | LogReference, reaso
     return ApiError(
         502,
         STATUS_BLOB_CORRUPT,
-        f"The custom status of instance {instance_id!r} cannot be trusted: blob {where} does "
-        f"not match its reference ({reason}).",
+        f"The custom status of instance {quoted(instance_id)} cannot be trusted: blob {where} "
+        f"does not match its reference ({reason}).",
     )
 
 
@@ -185,8 +185,8 @@ async def _download(instance_id: str | None, ref: StatusReference | LogReference
         raise ApiError(
             502,
             STATUS_BLOB_MISSING,
-            f"The custom status of instance {instance_id!r} is offloaded to blob {where}, which "
-            "does not exist (deleted outside this app, or the instance is being purged).",
+            f"The custom status of instance {quoted(instance_id)} is offloaded to blob {where}, "
+            "which does not exist (deleted outside this app, or the instance is being purged).",
         ) from None
     except StatusBlobCorrupt as error:
         raise _corrupt(instance_id, ref, error.reason) from None
@@ -196,14 +196,14 @@ async def _download(instance_id: str | None, ref: StatusReference | LogReference
             503,
             STORAGE_UNAVAILABLE,
             f"Blob storage is unavailable, so the offloaded custom status of instance "
-            f"{instance_id!r} cannot be read right now; try again later.",
+            f"{quoted(instance_id)} cannot be read right now; try again later.",
         ) from None
     except StorageNotConfigured as error:
         raise ApiError(
             500,
             STORAGE_NOT_CONFIGURED,
-            f"The custom status of instance {instance_id!r} is offloaded to Blob storage, but "
-            f"this app cannot reach it: {error}.",
+            f"The custom status of instance {quoted(instance_id)} is offloaded to Blob storage, "
+            f"but this app cannot reach it: {error}.",
         ) from None
     except AzureError as error:  # a 4xx other than not-found: wrong key, permissions...
         log.error("Offloaded status of %s: storage refused the read: %s", instance_id, error)
@@ -212,7 +212,7 @@ async def _download(instance_id: str | None, ref: StatusReference | LogReference
             502,
             STORAGE_ERROR,
             f"Blob storage refused to return the offloaded custom status of instance "
-            f"{instance_id!r} (status {code}).",
+            f"{quoted(instance_id)} (status {code}).",
         ) from None
 
 
@@ -238,8 +238,8 @@ async def resolve_custom_status(
         data = await _offloaded_data(status, *offloaded)
         try:
             value = json.loads(data)
-        except ValueError as error:
-            raise _corrupt(status.instance_id, offloaded[0], f"not JSON: {error}") from None
+        except ValueError:
+            raise _corrupt(status.instance_id, offloaded[0], "its content is not JSON") from None
         if cache is not None and cache_key is not None:
             cache[cache_key] = value
     _resolved[status] = value

@@ -31,6 +31,8 @@ from devhost.errors import (
     NotFailed,
     UnknownOrchestrator,
 )
+from devhost.json_text import InvalidJson
+from devhost.request_body import BodyError, read_body
 from devhost.request_values import (
     RUNNING_STATUSES,
     TERMINAL_STATUSES,
@@ -157,8 +159,8 @@ class DurableApi:
             return await self._dispatch(request, segments)
         except DevhostError as exc:
             return self._devhost_error(exc)
-        except web.HTTPRequestEntityTooLarge:
-            return error_response(413, "The request body is over the host's 100 MB limit.")
+        except BodyError as exc:  # too large, or not the encoding it claims: host-level answers
+            return exc.response()
         except Exception:
             # The path's repr: a caller's %0A must not start a forged line in the host's log.
             log.exception("durable HTTP API request %s %r failed", request.method, request.path)
@@ -234,10 +236,10 @@ class DurableApi:
         self, request: web.Request, function_name: str, instance_id: str | None
     ) -> web.StreamResponse:
         """``HandleStartOrchestratorRequestAsync``: 202 + management payload, or wait if asked."""
-        raw = await request.read()
+        raw = await read_body(request)
         try:
-            input_json = body_json_text(raw.decode("utf-8"))
-        except ValueError as exc:
+            input_json = await body_json_text(raw)
+        except InvalidJson as exc:
             return error_response(400, "Invalid JSON content", str(exc))
         if instance_id:
             validate_instance_id(instance_id)
@@ -361,14 +363,15 @@ class DurableApi:
             return error_response(400, f"Invalid event name: {problem}.")
         if request.content_type.lower() != "application/json":
             return error_response(400, "Only application/json request content is supported")
-        raw = await request.read()
+        raw = await read_body(request)
         try:
-            text = raw.decode("utf-8")
-            if not text.strip():
-                raise ValueError("the request body is empty")
-            data_json = body_json_text(text)
-        except ValueError as exc:
+            data_json = await body_json_text(raw)
+        except InvalidJson as exc:
             return error_response(400, "Invalid JSON content", str(exc))
+        if data_json is None:
+            return error_response(
+                400, "Invalid JSON content", "The body is empty; send the event's data as JSON."
+            )
         await self.engine.raise_event(instance_id, event_name, data_json)
         return _accepted()
 
@@ -448,7 +451,16 @@ class DurableApi:
                 "Please provide value for 'createdTimeFrom' parameter.", status=400
             )
         created_to = parse_datetime(query.get("createdTimeTo")) or self._now()
-        statuses = parse_statuses(query.getall("runtimeStatus"))
+        named = query.getall("runtimeStatus")
+        statuses = parse_statuses(named)
+        if named and not TERMINAL_STATUSES.intersection(statuses or ()):
+            log.warning(
+                "Purge filter runtimeStatus=%s names no Completed, Failed, Terminated or Canceled "
+                "status (unknown names are skipped, as Enum.TryParse skips them), so it filters "
+                "no status at all: every instance created in the range is purged, running ones "
+                "included, as Azure Storage does.",
+                json.dumps(",".join(named))[:200],
+            )
         deleted = await self.engine.purge_by(created_from, created_to, statuses)
         if not deleted:
             return not_found()

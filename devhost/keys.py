@@ -1,10 +1,11 @@
 """Function keys as the Functions host checks them, for ``python -m devhost --require-keys``.
 
 On Azure an HTTP function at ``AuthLevel.FUNCTION`` needs a function key or the master key (in
-the ``code`` query parameter or the ``x-functions-key`` header), ``ADMIN`` needs the master key,
-``ANONYMOUS`` nothing; the Durable extension's webhooks need its system key
-(``durabletask_extension``) or the master key, and every management URL the extension hands out
-carries ``code=<system key>``. A missing or wrong key is a 401 with no body.
+the ``x-functions-key`` header, or the ``code`` query parameter when there is no such header: the
+header takes precedence), ``ADMIN`` needs the master key, ``ANONYMOUS`` nothing; the Durable
+extension's webhooks need its system key (``durabletask_extension``) or the master key, and every
+management URL the extension hands out carries ``code=<system key>``. A missing or wrong key is a
+401 with no body.
 
 Without ``--require-keys`` devhost behaves as ``func start`` does locally: keys are not checked
 and URLs carry none. The RPC API the SDK calls (``/durabletask/``) listens on localhost only on
@@ -74,11 +75,15 @@ class HostKeys:
 
 
 def presented_key(request: web.Request) -> str | None:
-    """The ``code`` query parameter (any case of the name) or the ``x-functions-key`` header."""
+    """The key as the host reads it (``AuthenticationLevelHandler.GetAuthorizationKeyInfoAsync``):
+    the ``x-functions-key`` header when the request has one (its first value, even if empty),
+    and only otherwise the ``code`` query parameter (its first value; the name in any case)."""
+    if KEY_HEADER in request.headers:
+        return request.headers.getone(KEY_HEADER)
     for name, value in request.query.items():
         if name.lower() == "code":
             return value
-    return request.headers.get(KEY_HEADER)
+    return None
 
 
 def _matches(key: str | None, accepted: tuple[str, ...]) -> bool:

@@ -1,5 +1,6 @@
 """Request values read as the extension reads them: C# ``bool.TryParse``, lenient ISO dates,
-``Enum.TryParse`` statuses, and bodies checked as JSON a host can keep (``json_text``)."""
+``Enum.TryParse`` statuses, and bodies checked as JSON a host can keep (``json_text``; big ones
+in a child process, ``json_worker``)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,28 @@ from datetime import datetime, timezone
 from aiohttp import web
 from multidict import CIMultiDict
 
-from devhost.json_text import check_json_text
+from devhost.json_text import utf8_text
+from devhost.json_worker import check_json_text_off_loop
 
 RUNNING_STATUSES = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 ALL_STATUSES = RUNNING_STATUSES | TERMINAL_STATUSES
 
 
-def body_json_text(text: str) -> str | None:
+async def body_json_text(raw: bytes) -> str | None:
     """The request body's JSON text as received, after checking it is JSON; None when empty.
 
     The extension stores the body's JSON token without decoding it further. The SDK posts
     ``json=<JSON text>``, so its token is a JSON *string* holding JSON text, which the SDK's
     ``get_input()`` decodes once more; a curl caller posting ``{"a": 1}`` stores the object
-    itself. Raises ValueError (``InvalidJson``) for a body that is not JSON the host can keep:
-    NaN, Infinity, numbers beyond a double and lone surrogates are refused (devhost/json_text.py).
+    itself. Raises ``InvalidJson`` (its message a sentence for the caller) for a body that is not
+    UTF-8, not JSON, or not JSON the host can keep: NaN, Infinity, numbers beyond a double and
+    lone surrogates are refused (devhost/json_text.py). A big body is checked off the event loop.
     """
-    if not text.strip():
+    text = utf8_text(raw)
+    if not text or text.isspace():
         return None
-    return check_json_text(text)
+    return await check_json_text_off_loop(text)
 
 
 def parse_bool(value: str | None) -> bool | None:

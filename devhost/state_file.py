@@ -4,12 +4,14 @@ One host process owns a state file at a time: an exclusive ``flock`` on the data
 (not on a lock file beside it, which a hard link or a deleted lock file would get around), which
 the OS releases if the process dies, so a restarted host takes over at once. Opening refuses, with
 one line saying what to do, a file that is empty, not SQLite, damaged (``PRAGMA quick_check``),
-another program's database, or written with a newer schema.
+another program's database, missing any of devhost's tables, columns or indexes, or written with
+a newer schema; the checks read the file without changing it (its journal mode included).
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 from pathlib import Path
@@ -95,28 +97,11 @@ def open_locked(path: Path) -> int:
 
 
 def open_database(path: Path) -> sqlite3.Connection:
-    """Connect, check integrity and schema version, create the tables of a new file."""
+    """Check the file (read-only, so a refused file is left exactly as it was), then connect,
+    switch to WAL and create the tables of a new file."""
+    check_state_file(path)
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
-        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
-        if problems != ["ok"]:
-            first = (problems[0].splitlines() or ["?"])[0].strip()
-            raise StateFileUnusable(
-                f"the state file {path} is damaged (PRAGMA quick_check: {first[:200]}): move it "
-                "away and start again, or pass another --state."
-            )
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if version > SCHEMA_VERSION:
-            raise StateFileUnusable(
-                f"the state file {path} was written by a newer devhost (schema {version}; this "
-                f"one reads up to {SCHEMA_VERSION}): use that devhost, or pass another --state."
-            )
-        if version == 0 and has_tables and not _is_v1(db):
-            raise StateFileUnusable(
-                f"the state file {path} is a SQLite database that devhost did not write: "
-                "pass another --state (devhost never overwrites a file it did not write)."
-            )
         db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL survives a killed process (only an OS crash can lose the last commits).
         db.execute("PRAGMA synchronous=NORMAL")
@@ -128,17 +113,109 @@ def open_database(path: Path) -> sqlite3.Connection:
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except sqlite3.DatabaseError as error:
         db.close()
-        raise StateFileUnusable(
-            f"the state file {path} cannot be read as a database ({error}): move it away, "
-            "or pass another --state."
-        ) from None
+        raise _unreadable(path, error) from None
     except BaseException:
         db.close()
         raise
     return db
 
 
-def _is_v1(db: sqlite3.Connection) -> bool:
-    """A state file of devhost before schema versions: exactly our four tables."""
-    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return {"instances", "history", "inbox", "activities"} <= names
+def check_state_file(path: Path) -> None:
+    """Refuse a file that is damaged (``quick_check``), newer, another program's database, or
+    a devhost file whose tables, columns or indexes are not all devhost's (a dropped ``history``
+    table once passed ``quick_check`` and lost every instance's history). Read-only: nothing in
+    the file changes, its journal mode included, until it has passed."""
+    # Without a -wal file everything is in the file itself: immutable=1 then reads it without
+    # creating -wal/-shm files beside it. With one (a devhost that was killed), SQLite must read
+    # it, and the files are there already.
+    wal = Path(f"{path}-wal").exists()
+    uri = f"{Path(path).absolute().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+    db = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            first = (problems[0].splitlines() or ["?"])[0].strip()
+            raise StateFileUnusable(
+                f"the state file {path} is damaged (PRAGMA quick_check: {first[:200]}): move it "
+                "away and start again, or pass another --state."
+            )
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StateFileUnusable(
+                f"the state file {path} was written by a newer devhost (schema {version}; this "
+                f"one reads up to {SCHEMA_VERSION}): use that devhost, or pass another --state."
+            )
+        shape = schema_shape(db)
+        if not shape:
+            return  # a new file: the tables are created next
+        if not shape.keys() & expected_shape().keys():
+            raise StateFileUnusable(
+                f"the state file {path} is a SQLite database that devhost did not write: "
+                "pass another --state (devhost never overwrites a file it did not write)."
+            )
+        problem = schema_problem(shape)
+        if problem is not None:
+            raise StateFileUnusable(
+                f"the state file {path} does not have devhost's tables ({problem}): it was "
+                "changed outside devhost, or is another program's database. Move it away and "
+                "start again, or pass another --state."
+            )
+    except sqlite3.DatabaseError as error:
+        raise _unreadable(path, error) from None
+    finally:
+        db.close()
+
+
+def _unreadable(path: Path, error: sqlite3.DatabaseError) -> StateFileUnusable:
+    reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+    return StateFileUnusable(
+        f"the state file {path} cannot be read as a database (SQLite: {reason}): move it away, "
+        "or pass another --state."
+    )
+
+
+Shape = dict[str, tuple[tuple[object, ...], ...]]
+
+
+def schema_shape(db: sqlite3.Connection) -> Shape:
+    """Each table's columns and indexes (with their columns), as SQLite describes them."""
+    shape: Shape = {}
+    tables = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    for (table,) in tables:
+        columns = [row[1:] for row in db.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))]
+        indexes = []
+        for _, name, unique, origin, partial in db.execute(
+            "SELECT * FROM pragma_index_list(?)", (table,)
+        ):
+            keys = db.execute("SELECT * FROM pragma_index_xinfo(?)", (name,)).fetchall()
+            where = db.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+            ).fetchone()
+            condition = " ".join(where[0].split()) if where and where[0] and partial else ""
+            indexes.append((name, unique, origin, condition, tuple(keys)))
+        shape[table] = (tuple(columns), tuple(sorted(indexes)))
+    return shape
+
+
+@functools.cache
+def expected_shape() -> Shape:
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return schema_shape(db)
+    finally:
+        db.close()
+
+
+def schema_problem(shape: Shape) -> str | None:
+    """The first way ``shape`` differs from devhost's tables, or None (extra tables are fine)."""
+    for table, (columns, indexes) in expected_shape().items():
+        if table not in shape:
+            return f"table {table} is missing"
+        if shape[table][0] != columns:
+            return f"table {table} has other columns"
+        if shape[table][1] != indexes:
+            return f"table {table} has other indexes"
+    return None

@@ -86,7 +86,7 @@ class TestHooks:
             return not wanted_events or has_events()
 
         if self.engine.get_status(instance_id) is None:
-            return error_response(404, f"No instance with ID '{instance_id}' found.")
+            return error_response(404, f"No instance with ID {json.dumps(instance_id)} found.")
         try:
             status = await self.engine.wait_for(instance_id, matches, timeout)
         except TimeoutError:

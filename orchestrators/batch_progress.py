@@ -42,6 +42,7 @@ import azure.durable_functions as df
 from .append_status import append_custom_status
 from .blueprint import blueprint
 from .inputs import InvalidInput, describe
+from .payloads import orchestration_input
 
 BATCH_PROGRESS = "BatchProgress"
 PROCESS_BATCH_ITEM = "ProcessBatchItem"
@@ -139,7 +140,7 @@ def progress_summary(done: int, total: int) -> dict[str, Any]:
 @blueprint.orchestration_trigger(context_name="context", orchestration=BATCH_PROGRESS)
 def batch_progress(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, int]]:
     """Process one generation's items in chunks, append their rows, continue as new."""
-    total, done, failed, log = parse_input(context.get_input())
+    total, done, failed, log = parse_input(orchestration_input(context))
     if log is None:  # the first generation starts with an empty table: "0 of n" at once
         log = yield from append_custom_status(
             context, None, [], progress_summary(done, total), rows_key=ROWS_KEY

@@ -19,7 +19,7 @@ import azure.durable_functions as df
 from .blueprint import blueprint
 from .inputs import describe, echo, parse_city_choice
 from .names import CITY_RECOMMENDER, CITY_SELECTED, REFINE_CITY_RECOMMENDATION
-from .payloads import event_payload
+from .payloads import event_payload, orchestration_input
 from .status import set_custom_status
 
 _RECOMMENDATIONS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -66,7 +66,7 @@ def city_recommender(
     context: df.DurableOrchestrationContext,
 ) -> Generator[Any, Any, dict[str, Any]]:
     """Recommend cities for the choice, wait for a valid selection, return the refinement."""
-    choice = parse_city_choice(context.get_input())
+    choice = parse_city_choice(orchestration_input(context))
     recommendation = recommendation_for(choice)
     yield from set_custom_status(context, recommendation)
 

@@ -27,7 +27,7 @@ import azure.durable_functions as df
 from .blueprint import blueprint
 from .inputs import echo, parse_reservation
 from .names import BOOKING_CONFIRMED, CALCULATE_DISCOUNT, RESERVE_TICKET
-from .payloads import event_payload
+from .payloads import event_payload, orchestration_input
 from .status import set_custom_status
 
 BOOKING_SITE = "https://www.myawesomebookingweb.com/book"
@@ -47,7 +47,7 @@ def booking_url(user_id: str, discount: Any) -> str:
 @blueprint.orchestration_trigger(context_name="context", orchestration=RESERVE_TICKET)
 def reserve_ticket(context: df.DurableOrchestrationContext) -> Generator[Any, Any, bool]:
     """Offer a discount, wait for BookingConfirmed until the deadline; True if confirmed."""
-    reservation = parse_reservation(context.get_input())
+    reservation = parse_reservation(orchestration_input(context))
     discount = yield context.call_activity(CALCULATE_DISCOUNT, reservation.user_id)
     offer = {
         "discount": discount,

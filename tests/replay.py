@@ -74,10 +74,17 @@ class History:
         *,
         instance_id: str = "test-instance",
         start: datetime = START,
+        plain_input: bool = False,
     ) -> None:
-        """Begin the first episode; ``input`` is the orchestrator input (None: no input)."""
+        """Begin the first episode; ``input`` is the orchestrator input (None: no input).
+
+        The context carries it as the SDK's ``start_new`` sends it: JSON text in a JSON string.
+        ``plain_input=True`` carries the value itself instead, as the extension hands it over
+        when a caller posted plain JSON (``2``, ``"bob"``) to the built-in start webhook.
+        """
         self.instance_id = instance_id
         self.input_json = None if input is None else json.dumps(input)
+        self._context_input = input if plain_input else self.input_json
         self.now = start
         self._played: list[dict[str, Any]] = []
         self._current: list[dict[str, Any]] = []
@@ -97,7 +104,7 @@ class History:
         """The orchestration trigger's payload for the current episode."""
         return {
             "history": self.events,
-            "input": self.input_json,
+            "input": self._context_input,
             "instanceId": self.instance_id,
             "isReplaying": bool(self._played),
             "parentInstanceId": None,

@@ -1,5 +1,6 @@
-"""Rows "purge one" and "purge by filter" of devhost/CONFORMANCE.md (HttpApiHandler.cs and
-DurableTask.AzureStorage's AzureTableTrackingStore)."""
+"""Rows "purge one", "purge by filter" and "purge by filter with only unknown statuses" of
+devhost/CONFORMANCE.md (HttpApiHandler.cs and DurableTask.AzureStorage's
+AzureTableTrackingStore)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,30 @@ async def test_purge_by_filter_keeps_terminal_statuses_or_purges_every_status(
         None,
         "",
     )
+
+
+async def test_purge_by_filter_with_only_unknown_statuses_purges_every_status(
+    host: DevHost, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    await host.engine.start_orchestration("FanOutFanIn", "done", json.dumps("1"))
+    await host.engine.wait_for("done", ended)
+    await host.engine.start_orchestration("Collector", "live", json.dumps("1"))
+    await host.engine.wait_for("live", running)
+    url = f"{host.base_url}{WEBHOOK}/instances/"
+    since = "2000-01-01T00:00:00Z"
+
+    # An unknown name is skipped: "Bogus,Completed" is "Completed".
+    query = {"createdTimeFrom": since, "runtimeStatus": "Bogus,Completed"}
+    status, body, _ = await call(http, "DELETE", url, params=query)
+    assert (status, body) == (200, {"instancesDeleted": 1})
+    assert host.engine.get_status("live") is not None
+
+    # Nothing but unknown names: no filter at all, so the running instance is purged too.
+    with caplog.at_level(logging.WARNING, logger="devhost"):
+        query = {"createdTimeFrom": since, "runtimeStatus": "Bogus"}
+        status, body, _ = await call(http, "DELETE", url, params=query)
+    assert (status, body) == (200, {"instancesDeleted": 1})
+    assert host.engine.get_status("live") is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any('runtimeStatus="Bogus" names no Completed' in w for w in warnings), warnings
+    assert any("Purged 1 instance(s) that had not ended (live)" in w for w in warnings), warnings

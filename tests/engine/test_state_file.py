@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,13 +76,52 @@ def make_damaged(path: Path) -> None:
 
 def make_newer(path: Path) -> None:
     Store(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db.close()  # closed, so its -wal and -shm files are gone again
 
 
 def make_foreign(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE invoices (id INTEGER)")
+
+
+def make_foreign_versioned(path: Path) -> None:
+    """Another program's database that, like many, sets user_version (once switched to WAL and
+    given devhost's tables in place)."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER)")
+        db.execute("PRAGMA user_version=1")
+
+
+def make_look_alike(path: Path) -> None:
+    """Another program's tables under devhost's names (once switched to WAL before refusal)."""
+    with sqlite3.connect(path) as db:
+        for table in ("instances", "history", "inbox", "activities"):
+            db.execute(f"CREATE TABLE {table} (x)")
+
+
+def altered(*statements: str) -> Callable[[Path], None]:
+    """A devhost state file holding instances and their histories, then changed outside devhost."""
+
+    def make(path: Path) -> None:
+        store = Store(path)
+        with store.transaction():
+            for n in range(120):
+                store.db.execute(
+                    "INSERT INTO instances VALUES (?, 'X', 'e', 'Running', NULL, NULL, NULL, "
+                    "'t', 't', NULL, NULL, NULL, '{}')",
+                    (f"i{n}",),
+                )
+                store.db.execute("INSERT INTO history VALUES (?, 0, '{}')", (f"i{n}",))
+        store.close()
+        db = sqlite3.connect(path)
+        for statement in statements:
+            db.execute(statement)
+        db.commit()
+        db.close()
+
+    return make
 
 
 UNUSABLE = {
@@ -90,6 +130,14 @@ UNUSABLE = {
     "damaged": (make_damaged, "damaged"),
     "newer schema": (make_newer, "written by a newer devhost"),
     "another app's database": (make_foreign, "devhost did not write"),
+    "another app's database with a user_version": (make_foreign_versioned, "did not write"),
+    "another app's tables under devhost's names": (make_look_alike, "instances has other columns"),
+    "history table dropped": (altered("DROP TABLE history"), "(table history is missing)"),
+    "a column dropped": (
+        altered("ALTER TABLE instances DROP COLUMN custom_status"),
+        "(table instances has other columns)",
+    ),
+    "an index dropped": (altered("DROP INDEX inbox_timers"), "(table inbox has other indexes)"),
 }
 
 
@@ -102,7 +150,8 @@ def test_an_unusable_state_file_is_reported_and_left_as_it_was(tmp_path: Path, c
     with pytest.raises(StateFileUnusable) as raised:
         Store(path)
     assert words in str(raised.value) and str(path) in str(raised.value)
-    assert path.read_bytes() == before
+    assert path.read_bytes() == before  # its journal mode (header bytes 18-19) included
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite"]
 
 
 def test_a_state_file_from_before_schema_versions_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -119,6 +168,27 @@ def test_a_state_file_from_before_schema_versions_is_upgraded_in_place(tmp_path:
     try:
         assert store.load_history("kept") == [{}]
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        store.close()
+
+
+def test_a_state_file_left_by_a_killed_devhost_opens_with_its_last_commits(
+    tmp_path: Path,
+) -> None:
+    """Its -wal file holds the last commits: the read-only check must read them too."""
+    path = tmp_path / "state.sqlite"
+    script = (
+        "import os, sys; from pathlib import Path; from devhost.store import Store\n"
+        "store = Store(Path(sys.argv[1]))\n"
+        "with store.transaction():\n"
+        "    store.db.execute(\"INSERT INTO history VALUES ('kept', 0, '{}')\")\n"
+        "os._exit(0)  # no close, no checkpoint: as after SIGKILL\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, check=True, timeout=60)
+    assert Path(f"{path}-wal").stat().st_size > 0
+    store = Store(path)
+    try:
+        assert store.load_history("kept") == [{}]
     finally:
         store.close()
 
