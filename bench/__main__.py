@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
-from bench import batch_progress, polling, scaling, startup, throughput, wake
+from bench import batch_progress, polling, scaling, startup, throughput, wake, worker_costs
 from bench.common import Result, format_table, quiet_logs
 
 
@@ -52,6 +52,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
             "large_status": lambda: as_list(large_status(quick=True)),
             "polling": lambda: as_list(polling.measure(quick=True)),
             "batch": lambda: as_list(batch_progress.measure(small=50, large=200, rounds=1)),
+            "workers": lambda: as_list(worker_costs.measure(calls=60, launches=1)),
         }
     return {
         "throughput": lambda: as_list(throughput.measure(instances=1000)),
@@ -61,6 +62,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
         "large_status": lambda: as_list(large_status(quick=False)),
         "polling": lambda: as_list(polling.measure(quick=False)),
         "batch": lambda: as_list(batch_progress.measure(small=500, large=10_000, rounds=3)),
+        "workers": lambda: as_list(worker_costs.measure(calls=3000, launches=7)),
     }
 
 

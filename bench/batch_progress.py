@@ -11,8 +11,8 @@ Two rows, each from one run of ``python -m devhost`` with its own Azurite (as be
   the work.
 - **history**: the UTF-8 bytes of every history event BatchProgress's generations commit for
   ``large`` items ÷ the bytes of its final status as clients get it (goal <= 2). This one runs the
-  engine in-process (``engine.stats.history_bytes``), since a finished generation's history is
-  gone once it continues as new.
+  engine in this process (``engine.stats.history_bytes``; the app in a worker it starts), since a
+  finished generation's history is gone once it continues as new.
 
 Each sample starts the instance through the built-in API with ``timeout`` (devhost answers on the
 commit that completes it, no polling), so it times the whole run including every generation.
@@ -33,16 +33,21 @@ import uuid
 import aiohttp
 
 from bench.common import Result, saved_environ
-from bench.large_status import app_under_devhost, temporary_app
+from bench.large_status import PROJECT_ON_PATH, app_under_devhost, temporary_app
 
 SCALING_GOAL = 1.5
 OVERHEAD_GOAL = 1.3
 HISTORY_GOAL = 2.0
 
-APP = textwrap.dedent(
-    '''
+APP = (
+    textwrap.dedent(
+        '''
     """The real app plus BatchNoStatus (written by bench/batch_progress.py)."""
-
+    '''
+    )
+    + PROJECT_ON_PATH
+    + textwrap.dedent(
+        '''
     import azure.durable_functions as df
     import azure.functions as func
 
@@ -73,6 +78,7 @@ APP = textwrap.dedent(
             context.continue_as_new({"size": total, "done": done})
         return done
     '''
+    )
 )
 
 
@@ -106,15 +112,16 @@ async def history_bytes(
     from custom_status.connection import close_shared_clients
     from custom_status.status_log import LogReference, read_log_rows, resolved_log_json
     from devhost.engine import Engine
-    from devhost.loader import load_app
     from devhost.options import HostOptions
+    from devhost.workers.app import start_app
 
     with temporary_app(app_source, "bench-history-") as (app_dir, azurite), saved_environ():
-        os.environ.update(
+        os.environ.update(  # the worker inherits them; this process reads the log with them
             {"AzureWebJobsStorage": azurite.connection_string, "STATUS_BLOB_CONTAINER": "bench"}
         )
         options = HostOptions(app_dir=app_dir, state_path=app_dir.parent / "history.sqlite")
-        engine = Engine(load_app(app_dir), options)
+        running = await start_app(app_dir)
+        engine = Engine(running.index, options, running.invoker)
         await engine.start()
         try:
             input_json = json.dumps(json.dumps({"size": size}))  # as the SDK's start_new sends
@@ -129,6 +136,7 @@ async def history_bytes(
             final = resolved_log_json(ref, await read_log_rows(ref))
         finally:
             await engine.stop()
+            await running.stop()
             await close_shared_clients()
     return engine.stats.history_bytes, len(final)
 

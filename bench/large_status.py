@@ -42,10 +42,27 @@ OFFLOADED_BYTES = 160 * 1024
 GOAL = 2.0
 ORCHESTRATOR = "LargeStatusBench"
 
-APP = textwrap.dedent(
-    '''
-    """The real app's blueprints plus LargeStatusBench (written by bench/large_status.py)."""
+PROJECT_ON_PATH = textwrap.dedent(
+    f"""
+    import sys
 
+    # The app's packages live at the project root: put it on the path, as if this file sat beside
+    # them (devhost's worker puts only the app's own folder there, as the Functions host does).
+    if {str(ROOT)!r} not in sys.path:
+        sys.path.insert(0, {str(ROOT)!r})
+    """
+)
+"""Lines a temporary app's ``function_app.py`` runs before importing the project's packages."""
+
+APP = (
+    textwrap.dedent(
+        '''
+    """The real app's blueprints plus LargeStatusBench (written by bench/large_status.py)."""
+    '''
+    )
+    + PROJECT_ON_PATH
+    + textwrap.dedent(
+        '''
     import azure.durable_functions as df
     import azure.functions as func
 
@@ -89,6 +106,7 @@ APP = textwrap.dedent(
         yield from set_custom_status(context, value, summary={"bytes": job["bytes"]})
         return job["bytes"]
     '''
+    )
 )
 
 _AZURITE_READY = re.compile(rb"successfully listens on https?://[^\s:]+:(\d+)")

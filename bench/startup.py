@@ -42,29 +42,33 @@ POLL_INTERVAL_S = 0.005
 async def make_state(path: Path, instances: int) -> None:
     """A state file with ``instances`` completed ``Sequence(1)`` instances, one of them real."""
     from devhost.engine import Engine
-    from devhost.history import encode
-    from devhost.loader import load_app
     from devhost.options import HostOptions
     from devhost.store import Store
+    from devhost.workers.app import start_app
 
     with saved_environ():
-        engine = Engine(load_app(SEQUENCE_APP), HostOptions(app_dir=SEQUENCE_APP, state_path=path))
-        await engine.start()
+        running = await start_app(SEQUENCE_APP)
         try:
-            await engine.start_orchestration("Sequence", INSTANCE_ID, json.dumps("1"))
-            await engine.wait_for(INSTANCE_ID, completed, 30)
+            options = HostOptions(app_dir=SEQUENCE_APP, state_path=path)
+            engine = Engine(running.index, options, running.invoker)
+            await engine.start()
+            try:
+                await engine.start_orchestration("Sequence", INSTANCE_ID, json.dumps("1"))
+                await engine.wait_for(INSTANCE_ID, completed, 30)
+            finally:
+                await engine.stop()
         finally:
-            await engine.stop()
+            await running.stop()
     store = Store(path)
     try:
         row = store.get_instance(INSTANCE_ID)
         assert row is not None
-        history = [encode(event, played=True) for event in store.load_history(INSTANCE_ID)]
+        history = list(store.played_history(INSTANCE_ID))  # the stored text, marked played
         with store.transaction():
             for n in range(1, instances):
                 copy_id = f"copy-{n:05d}"
                 store.put_instance(dataclasses.replace(row, instance_id=copy_id))
-                store.append_history(copy_id, 0, history)
+                store.append_history(copy_id, history)
     finally:
         store.close()
 

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench import batch_designs, batch_progress, polling, scaling, startup, throughput, wake
+from bench import (
+    batch_designs,
+    batch_progress,
+    polling,
+    scaling,
+    startup,
+    throughput,
+    wake,
+    worker_costs,
+)
 from bench.__main__ import large_status, main
 from bench.common import Result, format_table, percentile
 
@@ -43,11 +52,15 @@ async def test_throughput() -> None:
         "devhost_orch_per_s",
         "devhost_events_per_s",
         "floor_orch_per_s",
-        "sdk_ms_per_orch",
         "host_ms_per_orch",
-        "rest_ms_per_orch",
+        "orch_invoke_ms_per_orch",
+        "activity_invoke_ms_per_orch",
+        "host_cpu_ms_per_orch",
+        "worker_cpu_ms_per_orch",
+        "floor_episodes_ms_per_orch",
     )
     assert result.numbers["instances"] == 5
+    assert "the 7 recorded invocations" in result.note  # 4 episodes, 3 activities
 
 
 async def test_replay_scaling() -> None:
@@ -107,6 +120,29 @@ async def test_batch_designs() -> None:
     assert_shape(results[0], "ms_per_item_chunked", "ms_per_item_chunked_no_status")
     numbers = results[0].numbers
     assert 0 < numbers["history_bytes"] < numbers["final_status_bytes"]  # no row in history
+
+
+async def test_worker_costs() -> None:
+    invocation, startup_row = await worker_costs.measure(calls=20, launches=1)
+    assert invocation.name == "8 invocation over gRPC"
+    assert startup_row.name == "9 worker start-up"
+    for result in (invocation, startup_row):  # reported without a goal
+        assert result.ratio is not None and math.isfinite(result.ratio) and result.ratio > 0
+        assert result.passed is None
+        assert result.name in format_table([result])
+    for name in ("grpc_us_per_call", "in_process_us_per_call", "bare_grpc_echo_us"):
+        assert invocation.numbers[name] > 0, name
+    assert startup_row.numbers["start_app_s"] > 0 and startup_row.numbers["import_app_s"] > 0
+
+
+async def test_in_process_worker_refuses_a_second_app() -> None:
+    from bench.common import ROOT, SEQUENCE_APP
+    from bench.library_floor import InProcessWorker
+
+    worker = await InProcessWorker.for_app(ROOT)
+    assert await InProcessWorker.for_app(ROOT) is worker
+    with pytest.raises(RuntimeError, match="one app per process"):
+        await InProcessWorker.for_app(SEQUENCE_APP)
 
 
 def test_percentile_is_nearest_rank() -> None:
