@@ -159,7 +159,7 @@ class DurableApi:
             return await self._dispatch(request, segments)
         except DevhostError as exc:
             return self._devhost_error(exc)
-        except BodyError as exc:  # too large, or not the encoding it claims: host-level answers
+        except BodyError as exc:  # too large or cut short: host-level answers
             return exc.response()
         except Exception:
             # The path's repr: a caller's %0A must not start a forged line in the host's log.

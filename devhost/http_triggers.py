@@ -11,6 +11,7 @@ host does. A failed invocation is a generic 500 JSON body, never the traceback.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from multidict import CIMultiDict
 from devhost.invocation_log import log_invocation
 from devhost.keys import HostKeys, unauthorized
 from devhost.loader import HttpFunction
+from devhost.request_body import BodyError, read_body
 from devhost.routes import MethodNotAllowed, RouteNotFound, Router
 from devhost.urls import HostUrls, client_binding_json
 from devhost.workers import rpc
@@ -148,7 +150,7 @@ class HttpTriggerHandler:
             function, route_params = self.router.resolve(request.method, request.raw_path)
         except RouteNotFound:
             return _json_error(
-                404, "NotFound", f"No function matches {request.method} {request.path}."
+                404, "NotFound", f"No function matches {request.method} {json.dumps(request.path)}."
             )
         except MethodNotAllowed as exc:
             response = _json_error(
@@ -169,11 +171,9 @@ class HttpTriggerHandler:
         and traceback on the host log."""
         started = time.perf_counter()
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return _json_error(
-                413, "RequestEntityTooLarge", "The request body is over the host's 100 MB limit."
-            )
+            body = await read_body(request)
+        except BodyError as error:
+            return error.response()
         origin = self.urls.origin_for(str(request.url.origin()))
         inputs = {
             function.request_param: rpc.TypedData(

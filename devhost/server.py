@@ -31,6 +31,7 @@ from devhost.invocation_log import log_invocation
 from devhost.keys import ENV_NAMES, HostKeys, unauthorized
 from devhost.loader import AppIndex
 from devhost.options import HostOptions
+from devhost.request_body import MAX_REQUEST_BYTES
 from devhost.store import Store
 from devhost.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
 from devhost.workers.app import RunningApp, start_app
@@ -38,7 +39,6 @@ from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost")
 
-MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's request size limit
 INDEX_KEY = web.AppKey("devhost_index", AppIndex)
 ENGINE_KEY = web.AppKey("devhost_engine", Engine)
 TRIGGERS_KEY = web.AppKey("devhost_triggers", HttpTriggerHandler)
@@ -117,7 +117,9 @@ def create_app(
                 return await handler(request, segments)
         return await triggers.handle(request)
 
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BYTES, middlewares=[http_errors.json_router_errors]
+    )
     app[INDEX_KEY] = index
     app[ENGINE_KEY] = engine
     app[TRIGGERS_KEY] = triggers
@@ -256,7 +258,11 @@ class DevHost:
         try:
             running = self.running_app
             self.app, self._engine = create_app(self.options, running.index, running.invoker, store)
-            self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+            # auto_decompress off: bodies reach functions and webhooks as sent, as on Azure
+            # (``request_body.py``), and nothing is ever inflated on the event loop.
+            self.runner = web.AppRunner(
+                self.app, access_log=None, handle_signals=False, auto_decompress=False
+            )
             try:
                 await self.runner.setup()
                 http_errors.install(self.runner)

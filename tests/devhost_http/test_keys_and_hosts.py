@@ -245,11 +245,6 @@ async def test_a_request_the_router_cannot_place_gets_json(http: aiohttp.ClientS
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.py must pass middlewares=[http_errors.json_router_errors] to "
-    "web.Application, asked for in issue 24; remove this marker with that change",
-)
 async def test_options_asterisk_is_answered_in_json(host: DevHost) -> None:
     status, body = await raw_exchange(host.port, OPTIONS_ASTERISK)
     assert (status, json.loads(body)["error"]) == (404, "NotFound")
