@@ -45,6 +45,11 @@ UNLIMITED = -1
 # Loggers whose records are the worker's own ("System" logs, shown by the host only when
 # verbose); everything else is the app's ("User" logs).
 SYSTEM_LOGGERS = ("azure.functions", "azure_functions_runtime", "grpc", "asyncio")
+# The Azure SDKs' per-request lines, which the host also shows only when verbose.
+CHATTY_LOGGERS = ("azure.core", "azure.storage", "azure.identity", "azure.monitor")
+VERBOSE_ENV = "DEVHOST_VERBOSE"
+"""Set by the host when it runs with ``--verbose``: only then are the lines above sent at all
+(the library logs one at INFO for every invocation; sending it doubled the messages per call)."""
 
 _LEVELS = (
     (logging.CRITICAL, rpc.RpcLog.Critical),
@@ -219,6 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     worker = Worker(args.host, args.port, args.workerId, args.requestId, library)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
+    if os.environ.get(VERBOSE_ENV) != "1":
+        for name in (*SYSTEM_LOGGERS, *CHATTY_LOGGERS):
+            logging.getLogger(name).setLevel(logging.WARNING)
     root.addHandler(RpcLogHandler(worker.send, library.invocation_id_cv.get))
     try:
         asyncio.run(worker.run())

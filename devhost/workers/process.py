@@ -100,6 +100,9 @@ class WorkerProcess:
             ),
             "PYTHONUNBUFFERED": "1",
             "FUNCTIONS_WORKER_RUNTIME": "python",
+            # The worker sends its own and the Azure SDKs' lines below WARNING only when the
+            # host would print them (``--verbose``).
+            "DEVHOST_VERBOSE": "1" if log.isEnabledFor(logging.DEBUG) else "0",
         }
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
