@@ -111,8 +111,8 @@ async def history_bytes(
     """(history bytes committed, final status bytes) of one run of ``size`` items."""
     from custom_status.connection import close_shared_clients
     from custom_status.status_log import LogReference, read_log_rows, resolved_log_json
-    from devhost.engine import Engine
-    from devhost.options import HostOptions
+    from devhost.core.options import HostOptions
+    from devhost.runtime.engine import Engine
     from devhost.workers.app import start_app
 
     with temporary_app(app_source, "bench-history-") as (app_dir, azurite), saved_environ():

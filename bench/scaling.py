@@ -44,8 +44,8 @@ async def run_sequence(activities: int) -> Run:
     cumulative action list, O(N)) and logging the invocation count as devhost's. The app runs in
     a worker process of its own, started here and stopped at the end.
     """
-    from devhost.engine import Engine
-    from devhost.options import HostOptions
+    from devhost.core.options import HostOptions
+    from devhost.runtime.engine import Engine
     from devhost.workers.app import start_app
 
     with tempfile.TemporaryDirectory() as state_dir, saved_environ():

@@ -5,7 +5,8 @@ file fills up. Each launch is a fresh ``python -m devhost --no-azurite`` on a fr
 timed from ``Popen`` to the first 200 answer of
 ``GET /runtime/webhooks/durabletask/instances/<a completed id>``, polled every few milliseconds.
 The baseline state file is as empty as that allows: one completed instance. The large one holds
-the same instance plus 9,999 copies of its rows, written straight through ``devhost.store.Store``
+the same instance plus 9,999 copies of its rows, written straight through
+``devhost.runtime.store.Store``
 (seconds, where running 10,000 orchestrations would take minutes). Launches alternate between
 the two files and the medians are compared.
 """
@@ -41,9 +42,9 @@ POLL_INTERVAL_S = 0.005
 
 async def make_state(path: Path, instances: int) -> None:
     """A state file with ``instances`` completed ``Sequence(1)`` instances, one of them real."""
-    from devhost.engine import Engine
-    from devhost.options import HostOptions
-    from devhost.store import Store
+    from devhost.core.options import HostOptions
+    from devhost.runtime.engine import Engine
+    from devhost.runtime.store import Store
     from devhost.workers.app import start_app
 
     with saved_environ():

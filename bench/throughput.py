@@ -101,9 +101,9 @@ async def measure(instances: int = 1000, floor_repeats: int = 100) -> Result:
     The floor is timed in rounds of ``floor_repeats`` orchestrations (about half a second each at
     full size) before and after the devhost run; their median is the floor.
     """
-    from devhost.options import HostOptions
+    from devhost.core.options import HostOptions
+    from devhost.http.urls import client_binding_json
     from devhost.server import DevHost, freeze_startup_objects
-    from devhost.urls import client_binding_json
 
     with tempfile.TemporaryDirectory() as state_dir, saved_environ():
         options = HostOptions(

@@ -118,8 +118,8 @@ def summary(name: str, samples: list[float], reply_samples: list[float] | None =
 
 
 async def measure(samples: int = 500) -> list[Result]:
-    from devhost.engine import Engine
-    from devhost.options import HostOptions
+    from devhost.core.options import HostOptions
+    from devhost.runtime.engine import Engine
     from devhost.server import freeze_startup_objects
     from devhost.workers.app import start_app
 

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from devhost.errors import StartupError
-from devhost.loader import AppLoadError
-from devhost.options import HostOptions
+from devhost.app.loader import AppLoadError
+from devhost.core.errors import StartupError
+from devhost.core.options import HostOptions
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,18 +23,19 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost import http_errors, test_hooks
-from devhost.durable_api import DurableApi, not_found
-from devhost.engine import Engine, open_store
-from devhost.http_triggers import HttpTriggerHandler
-from devhost.invocation_log import log_invocation
-from devhost.keys import ENV_NAMES, HostKeys, unauthorized
-from devhost.loader import AppIndex
-from devhost.options import HostOptions
-from devhost.request_body import MAX_REQUEST_BYTES
-from devhost.store import Store
-from devhost.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
+from devhost.app.loader import AppIndex
+from devhost.core.options import HostOptions
+from devhost.dev import test_hooks
+from devhost.http import errors as http_errors
+from devhost.http.durable_api import DurableApi, not_found
+from devhost.http.http_triggers import HttpTriggerHandler
+from devhost.http.keys import ENV_NAMES, HostKeys, unauthorized
+from devhost.http.request_body import MAX_REQUEST_BYTES
+from devhost.http.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
+from devhost.runtime.engine import Engine, open_store
+from devhost.runtime.store import Store
 from devhost.workers.app import RunningApp, start_app
+from devhost.workers.invocation_log import log_invocation
 from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost")
@@ -140,7 +141,7 @@ def _azurite_context(
         started = await _start_azurite(options, index) if options.start_azurite else None
         watcher = None
         if started is not None:
-            from devhost.azurite import watch
+            from devhost.dev.azurite import watch
 
             # Restarts the Azurite this devhost owns if it dies (one WARNING line); returns at
             # once for anything else.
@@ -163,9 +164,9 @@ async def _start_azurite(options: HostOptions, index: AppIndex) -> Any:
     if "usedevelopmentstorage=true" not in storage.replace(" ", "").lower():
         return None
     try:
-        from devhost import azurite
+        from devhost.dev import azurite
     except ImportError:
-        log.warning("devhost.azurite is not available; start Azurite yourself")
+        log.warning("devhost.dev.azurite is not available; start Azurite yourself")
         return None
     data_dir = options.app_dir / ".azurite"
     loop = asyncio.get_running_loop()

@@ -2,8 +2,8 @@
 
 :func:`start_app` is the one way devhost runs an app. It reads the app directory
 (``loader.load_config``), starts the worker pool (the worker library indexes the app), turns the
-worker's metadata into an :class:`~devhost.loader.AppIndex`, and refuses at start-up what devhost
-cannot run. The worker's log lines (``RpcLog``) are printed here, at their level, with the
+worker's metadata into an :class:`~devhost.app.loader.AppIndex`, and refuses at start-up what
+devhost cannot run. The worker's log lines (``RpcLog``) are printed here, at their level, with the
 function name and invocation id they belong to.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devhost.errors import UnsupportedBinding
-from devhost.loader import AppIndex, index_metadata, load_config
+from devhost.app.loader import AppIndex, index_metadata, load_config
+from devhost.core.errors import UnsupportedBinding
 from devhost.workers import rpc
 from devhost.workers.invocations import Invoker
 from devhost.workers.pool import PoolSettings, WorkerPool, process_count_from, worker_env

@@ -26,7 +26,7 @@ from typing import Any
 
 import grpc
 
-from devhost.errors import StartupError
+from devhost.core.errors import StartupError
 from devhost.workers import rpc
 
 log = logging.getLogger("devhost.worker")

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
-from devhost.azurite import Azurite
+from devhost.dev.azurite import Azurite
 from tests.e2e.conftest import FUNCTION_KEY, AppApi, start_devhost
 from tests.support.devhost_process import ROOT
 

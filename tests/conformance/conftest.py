@@ -12,9 +12,9 @@ import aiohttp
 import azure.durable_functions as df
 import pytest
 
-from devhost.options import HostOptions
+from devhost.core.options import HostOptions
+from devhost.http.urls import client_binding_json
 from devhost.server import DevHost
-from devhost.urls import client_binding_json
 from tests.support.devhost_process import ROOT
 
 PATTERNS_APP = ROOT / "tests" / "apps" / "patterns"

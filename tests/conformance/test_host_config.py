@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from devhost.lenient_json import loads
-from devhost.loader import load_config
+from devhost.app.loader import load_config
+from devhost.protocol.lenient_json import loads
 
 from .conftest import PATTERNS_APP
 
@@ -33,7 +33,7 @@ def test_host_json_accepts_comments_and_trailing_commas_and_names_ignored_settin
           },
         }"""
     )
-    with caplog.at_level(logging.WARNING, logger="devhost.loader"):
+    with caplog.at_level(logging.WARNING, logger="devhost.app.loader"):
         index = load_config(app)
     assert index.task_hub == "Commented"
     assert [r.getMessage() for r in caplog.records] == [

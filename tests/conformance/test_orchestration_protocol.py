@@ -11,8 +11,8 @@ import azure.durable_functions as df
 import pytest
 from azure.durable_functions.models.ReplaySchema import ReplaySchema
 
+from devhost.http.urls import client_binding_json
 from devhost.server import DevHost
-from devhost.urls import client_binding_json
 
 from .conftest import WEBHOOK, call, ended, running
 
@@ -37,7 +37,7 @@ async def test_continue_as_new_drops_unprocessed_events(
     await client.suspend(instance_id, "queue two events")
     await client.raise_event(instance_id, "Add", "kept")
     await client.raise_event(instance_id, "Add", "dropped")
-    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+    with caplog.at_level(logging.WARNING, logger="devhost.runtime.engine"):
         await client.resume(instance_id, "go")
         status = await host.engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 1})
     assert status["runtimeStatus"] == "Running"
@@ -51,7 +51,7 @@ async def test_large_activity_payloads_are_named_once_and_kept_inline(
     """A 40,000-character name, greeted twice: on Azure Storage both inputs and both results
     would go to the large-messages container; devhost runs it and says so once per direction.
     A 10,000-character name is said nothing about."""
-    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+    with caplog.at_level(logging.WARNING, logger="devhost.runtime.engine"):
         small = await client.start_new("GreetsAtLength", None, 10_000)
         assert (await host.engine.wait_for(small, ended))["output"] == 2 * len("Hello !") + 20_000
         assert not [r for r in caplog.records if "large for Azure Storage" in r.getMessage()]
@@ -92,7 +92,7 @@ async def test_sub_orchestration_ids_default_to_the_parent_execution_and_task_nu
 
 
 async def test_upper_schema_version_as_the_extension_sends_it(host: DevHost) -> None:
-    from devhost.orchestrator_runner import _CONTEXT_TAIL
+    from devhost.runtime.orchestrator_runner import _CONTEXT_TAIL
 
     context = json.loads('{"history":[],"input":null,"instanceId":"x","isReplaying":false,'
                          '"parentInstanceId":null' + _CONTEXT_TAIL)  # fmt: skip
@@ -147,7 +147,7 @@ def test_history_timestamps_are_written_as_json_net_writes_datetime() -> None:
     fractions of any width, or none; the SDK's own HistoryEvent reads each back exactly."""
     from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
 
-    from devhost.history import EventType, encode, make_event, parse_timestamp
+    from devhost.protocol.history import EventType, encode, make_event, parse_timestamp
 
     for stored, sent in [
         ("2026-12-02T10:00:00.123456Z", "2026-12-02T10:00:00.123456Z"),

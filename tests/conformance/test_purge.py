@@ -25,7 +25,7 @@ async def test_purge_one_deletes_an_instance_whatever_its_status(
 ) -> None:
     await client.start_new("Collector", "live", 1)
     await host.engine.wait_for("live", running)
-    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+    with caplog.at_level(logging.WARNING, logger="devhost.runtime.engine"):
         assert (await client.purge_instance_history("live")).instances_deleted == 1
     assert host.engine.get_status("live") is None
     assert any(

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from devhost.options import HostOptions
+from devhost.core.options import HostOptions
 from devhost.server import DevHost
 
 APPS = Path(__file__).parent / "apps"

@@ -7,8 +7,8 @@ import json
 import aiohttp
 import azure.durable_functions as df
 
+from devhost.http.urls import HostUrls, client_binding_json
 from devhost.server import DevHost
-from devhost.urls import HostUrls, client_binding_json
 
 
 def test_binding_json_has_the_extension_shape() -> None:

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from devhost import http_errors
+from devhost.http import errors as http_errors
+from devhost.http.urls import client_binding_json
 from devhost.server import DevHost, keys_banner
-from devhost.urls import client_binding_json
 
 KEYS = {
     "DEVHOST_MASTER_KEY": "the-master-key",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from devhost.errors import UnsupportedBinding
-from devhost.loader import AppIndex, AppLoadError, load_config, resolve_setting_refs
+from devhost.app.loader import AppIndex, AppLoadError, load_config, resolve_setting_refs
+from devhost.core.errors import UnsupportedBinding
 from devhost.workers.app import start_app
 from devhost.workers.pool import IndexingFailed
 from tests.support.refused_apps import DICT_ANNOTATED_ACTIVITY, DICT_ANNOTATION_REFUSAL

@@ -15,12 +15,12 @@ import azure.durable_functions as df
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
+from devhost.http.urls import client_binding_json
 from devhost.server import DevHost
-from devhost.urls import client_binding_json
 
 from .conftest import APPS
 
-pytest.importorskip("devhost.engine")
+pytest.importorskip("devhost.runtime.engine")
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK = "/runtime/webhooks/durabletask"

@@ -1,4 +1,4 @@
-"""Request bodies (``devhost/request_body.py``): passed on as sent whatever their
+"""Request bodies (``devhost/http/request_body.py``): passed on as sent whatever their
 ``Content-Encoding``, as the Functions host passes them (so a body that only claims gzip is no 500
 and a gzip bomb is never inflated); one over the limit is a 413; and a big body does not hold up
 other clients: a status poll answers while the big request is provably still in flight.
@@ -19,8 +19,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from devhost import request_body
-from devhost.request_body import MAX_REQUEST_BYTES
+from devhost.http import request_body
+from devhost.http.request_body import MAX_REQUEST_BYTES
 from devhost.server import DevHost
 
 WEBHOOK = "/runtime/webhooks/durabletask"

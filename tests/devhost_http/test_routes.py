@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from devhost.loader import HttpFunction
-from devhost.routes import (
+from devhost.app.loader import HttpFunction
+from devhost.http.routes import (
     MethodNotAllowed,
     RouteNotFound,
     Router,

@@ -8,8 +8,8 @@ import azure.durable_functions as df
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
+from devhost.http.urls import client_binding_json
 from devhost.server import DevHost
-from devhost.urls import client_binding_json
 
 
 def sdk_client(host: DevHost) -> df.DurableOrchestrationClient:

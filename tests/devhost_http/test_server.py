@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from devhost import __main__ as cli
-from devhost.engine import Engine
+from devhost.http.urls import host_urls
+from devhost.runtime.engine import Engine
 from devhost.server import DevHost
-from devhost.urls import host_urls
 
 from .conftest import APPS, make_options
 
@@ -72,7 +72,7 @@ def dev_storage_app(tmp_path: Path) -> Path:
 async def test_azurite_started_for_development_storage_and_stopped_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from devhost import azurite
+    from devhost.dev import azurite
 
     monkeypatch.delenv("AzureWebJobsStorage", raising=False)
     started: list[Any] = []
@@ -95,7 +95,7 @@ async def test_azurite_started_for_development_storage_and_stopped_after(
 async def test_azurite_stop_runs_even_when_the_engine_fails_to_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from devhost import azurite
+    from devhost.dev import azurite
 
     monkeypatch.delenv("AzureWebJobsStorage", raising=False)
     handle = FakeAzurite()
@@ -113,7 +113,7 @@ async def test_azurite_stop_runs_even_when_the_engine_fails_to_start(
 
 
 async def test_no_azurite_when_disabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from devhost import azurite
+    from devhost.dev import azurite
 
     monkeypatch.delenv("AzureWebJobsStorage", raising=False)
     handle = FakeAzurite()
@@ -172,7 +172,7 @@ def test_the_azure_sdks_request_logs_are_for_verbose_only(verbose: bool) -> None
     try:
         cli.configure_logging(verbose)
         assert policy.isEnabledFor(logging.INFO) is verbose
-        assert logging.getLogger("devhost.engine").isEnabledFor(logging.INFO)
+        assert logging.getLogger("devhost.runtime.engine").isEnabledFor(logging.INFO)
     finally:  # the CLI configures the whole process: give pytest its logging back
         for handler in root.handlers:
             if handler not in handlers:

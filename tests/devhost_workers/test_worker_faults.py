@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from devhost.options import HostOptions
+from devhost.core.options import HostOptions
 from devhost.server import DevHost
 from tests.support.devhost_process import ROOT, DevhostProcess
 from tests.support.refused_apps import DICT_ANNOTATED_ACTIVITY, DICT_ANNOTATION_REFUSAL

@@ -31,8 +31,8 @@ import azure.durable_functions as df
 import pytest
 from yarl import URL
 
-from devhost.azurite import Azurite
-from devhost.urls import HostUrls, client_binding_json
+from devhost.dev.azurite import Azurite
+from devhost.http.urls import HostUrls, client_binding_json
 from tests.support.azurite import azurite  # noqa: F401 (pytest fixture)
 from tests.support.devhost_process import ROOT, DevhostProcess
 

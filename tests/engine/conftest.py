@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devhost.engine import Engine
-from devhost.options import HostOptions
+from devhost.core.options import HostOptions
+from devhost.runtime.engine import Engine
 from devhost.workers.app import RunningApp, start_app
 
 PATTERNS_APP = Path(__file__).parent.parent / "apps" / "patterns"

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from devhost.answers import AnswerDecoder
+from devhost.protocol.answers import AnswerDecoder
 
 
 def answer(actions: list[dict[str, Any]], done: bool = False, **rest: Any) -> str:

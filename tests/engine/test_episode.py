@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-from devhost.episode import (
+from devhost.core.episode import (
     EpisodeContext,
     NewActivity,
     NewTimer,
@@ -19,9 +19,9 @@ from devhost.episode import (
     select_batch,
     unconsumed_events,
 )
-from devhost.history import EventType, make_event
-from devhost.records import InboxRow, OrchestrationState, ParentRef, PendingTask, RetryState
-from devhost.status import RuntimeStatus
+from devhost.core.records import InboxRow, OrchestrationState, ParentRef, PendingTask, RetryState
+from devhost.core.status import RuntimeStatus
+from devhost.protocol.history import EventType, make_event
 
 NOW = "2026-12-02T10:00:00.000000Z"
 CTX = EpisodeContext(

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from devhost.engine import Engine
-from devhost.history import EventType
-from devhost.loader import AppIndex
-from devhost.options import HostOptions
+from devhost.app.loader import AppIndex
+from devhost.core.options import HostOptions
+from devhost.protocol.history import EventType
+from devhost.runtime.engine import Engine
 
 from .conftest import PATTERNS_APP, ended, new_engine, run
 
@@ -85,7 +85,7 @@ async def test_continue_as_new_drops_unconsumed_events_and_says_so(
     orchestrator continues as new after consuming the first, and devhost logs a WARNING."""
     instance_id = await run(engine, "Counter")
     await engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 0})
-    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+    with caplog.at_level(logging.WARNING, logger="devhost.runtime.engine"):
         await engine.raise_event(instance_id, "Add", json.dumps("a"))
         await engine.raise_event(instance_id, "Add", json.dumps("lost"))
         status = await engine.wait_for(instance_id, lambda s: s["customStatus"] == {"n": 1})

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from devhost.dispatcher import Dispatcher
-from devhost.history import EventType, make_event
-from devhost.loader import AppIndex
-from devhost.options import HostOptions
-from devhost.store import Store
+from devhost.app.loader import AppIndex
+from devhost.core.options import HostOptions
+from devhost.protocol.history import EventType, make_event
+from devhost.runtime.dispatcher import Dispatcher
+from devhost.runtime.store import Store
 
 from .conftest import PATTERNS_APP, ended, new_engine, run
 

@@ -1,6 +1,6 @@
 """The store is the one owner of the cached history: it never holds what the database does not."""
 
-from devhost.store import Store
+from devhost.runtime.store import Store
 
 
 def test_the_history_cache_never_holds_what_a_rollback_undid() -> None:

@@ -3,7 +3,7 @@ container: over 45 KB of UTF-8 in the queue message, or over 60 KB of UTF-16 in 
 
 import json
 
-from devhost.large_messages import out_of_line_reasons
+from devhost.protocol.large_messages import out_of_line_reasons
 
 
 def as_input(text: str) -> str:

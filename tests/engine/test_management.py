@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from devhost import errors
-from devhost.engine import Engine
-from devhost.errors import StateFileLocked
-from devhost.loader import AppIndex
-from devhost.options import HostOptions
+from devhost.app.loader import AppIndex
+from devhost.core import errors
+from devhost.core.errors import StateFileLocked
+from devhost.core.options import HostOptions
+from devhost.runtime.engine import Engine
 
 from .conftest import PATTERNS_APP, ended, new_engine, run
 
@@ -113,7 +113,7 @@ async def test_purging_a_running_instance_deletes_it_as_azure_storage_does(
 ) -> None:
     await run(engine, "Counter", instance_id="live")
     await engine.wait_for("live", lambda s: s["runtimeStatus"] == "Running")
-    with caplog.at_level(logging.WARNING, logger="devhost.engine"):
+    with caplog.at_level(logging.WARNING, logger="devhost.runtime.engine"):
         assert await engine.purge("live") == 1
     assert engine.get_status("live") is None
     [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from devhost.engine import Engine
-from devhost.history import EventType
+from devhost.protocol.history import EventType
+from devhost.runtime.engine import Engine
 
 from .conftest import ended, run
 
@@ -196,7 +196,7 @@ async def test_a_misspelled_activity_waits_forever_as_on_azure_and_says_why(
 ) -> None:
     """Azure schedules nothing for a function that does not exist and the instance waits; devhost
     does the same, logs an ERROR at that moment and names the problem in the status."""
-    with caplog.at_level(logging.ERROR, logger="devhost.engine"):
+    with caplog.at_level(logging.ERROR, logger="devhost.runtime.engine"):
         instance_id = await run(engine, "CallsMissing")
         status = await engine.wait_for(instance_id, lambda s: "devhostProblems" in s)
     assert status["runtimeStatus"] == "Running"

@@ -1,4 +1,4 @@
-"""Rewinding a history (``devhost/rewind.py``) and the first episode after it, directly: what
+"""Rewinding a history (``devhost/core/rewind.py``) and the first episode after it, directly: what
 DurableTask.AzureStorage's ``RewindHistoryAsync`` clears, what stays outstanding, and how replay
 matches the SDK's whole action list against the history that is left."""
 
@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from devhost.episode import decide
-from devhost.history import EventType, make_event
-from devhost.records import OrchestrationState
-from devhost.rewind import rewind_history
-from devhost.status import RuntimeStatus
+from devhost.core.episode import decide
+from devhost.core.records import OrchestrationState
+from devhost.core.rewind import rewind_history
+from devhost.core.status import RuntimeStatus
+from devhost.protocol.history import EventType, make_event
 
 from .test_episode import CTX, NOW, STARTED, activity, answer, timer
 

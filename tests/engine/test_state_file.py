@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from devhost.errors import StateFileLocked, StateFileUnusable
-from devhost.state_file import SCHEMA_VERSION
-from devhost.store import Store
+from devhost.core.errors import StateFileLocked, StateFileUnusable
+from devhost.runtime.state_file import SCHEMA_VERSION
+from devhost.runtime.store import Store
 from tests.support.devhost_process import ROOT, DevhostProcess
 
 from .conftest import PATTERNS_APP
@@ -178,7 +178,7 @@ def test_a_state_file_left_by_a_killed_devhost_opens_with_its_last_commits(
     """Its -wal file holds the last commits: the read-only check must read them too."""
     path = tmp_path / "state.sqlite"
     script = (
-        "import os, sys; from pathlib import Path; from devhost.store import Store\n"
+        "import os, sys; from pathlib import Path; from devhost.runtime.store import Store\n"
         "store = Store(Path(sys.argv[1]))\n"
         "with store.transaction():\n"
         "    store.db.execute(\"INSERT INTO history VALUES ('kept', 0, '{}')\")\n"

@@ -6,7 +6,7 @@ bind its HTTP port and exits, uses that Azurite and never stops it while the own
 Azurite whose devhost was SIGKILLed keeps running and holds the port; the next devhost adopts it
 (and stops it at exit) and says so in one log line, rather than silently reusing it.
 
-The devhosts here are small processes that call ``devhost.azurite`` as devhost does
+The devhosts here are small processes that call ``devhost.dev.azurite`` as devhost does
 (``ensure_for_settings`` at start-up, ``stop()`` on what it returned at exit): the app's
 ``UseDevelopmentStorage=true`` means port 10000, which these tests must not take.
 """
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pytest
 
-from devhost.azurite import (
+from devhost.dev.azurite import (
     RECORD_FILE,
     ensure_for_settings,
     free_port,
     is_listening,
     process_start_time,
 )
-from devhost.azurite import connection_string as azurite_connection_string
+from devhost.dev.azurite import connection_string as azurite_connection_string
 from tests.support.azurite import read_blob, write_blob
 from tests.support.devhost_process import ROOT
 
@@ -40,7 +40,7 @@ DEV_STORAGE = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
 # then runs until its stdin closes and exits normally, stopping what it owns as devhost does.
 OWNER = """
 import sys
-from devhost.azurite import ensure_for_settings
+from devhost.dev.azurite import ensure_for_settings
 azurite = ensure_for_settings({"AzureWebJobsStorage": "UseDevelopmentStorage=true"},
                               sys.argv[1], port=int(sys.argv[2]))
 print(azurite.pid if azurite is not None else "none", flush=True)
@@ -53,7 +53,7 @@ if azurite is not None:
 # got (as devhost's clean-up does) and exits 1, running its atexit handlers.
 FAILS_TO_BIND = """
 import socket, sys
-from devhost.azurite import ensure_for_settings
+from devhost.dev.azurite import ensure_for_settings
 azurite = ensure_for_settings({"AzureWebJobsStorage": "UseDevelopmentStorage=true"},
                               sys.argv[1], port=int(sys.argv[2]))
 print(azurite.pid if azurite is not None else "none", flush=True)
@@ -149,7 +149,7 @@ def test_a_second_devhost_says_whose_azurite_it_uses_and_owns_nothing(
     owner, pid = spawn(OWNER, tmp_path, port)
     azurite_pids.append(int(pid))
     try:
-        with caplog.at_level(logging.INFO, logger="devhost.azurite"):
+        with caplog.at_level(logging.INFO, logger="devhost.dev.azurite"):
             assert ensure_for_settings(DEV_STORAGE, tmp_path, port=port) is None
         assert [r.getMessage() for r in caplog.records] == [
             f"Using Azurite (pid {pid}) on 127.0.0.1:{port}, started by devhost (pid "
@@ -167,7 +167,7 @@ def test_an_azurite_left_by_a_killed_devhost_is_adopted_and_stopped(
     pid = start_then_kill_the_starter(tmp_path, port)
     azurite_pids.append(pid)
     assert is_listening("127.0.0.1", port), "Azurite should outlive a SIGKILLed devhost"
-    with caplog.at_level(logging.INFO, logger="devhost.azurite"):
+    with caplog.at_level(logging.INFO, logger="devhost.dev.azurite"):
         adopted = ensure_for_settings(DEV_STORAGE, tmp_path, port=port)
     assert adopted is not None and adopted.pid == pid and adopted.running
     lines = [r.getMessage() for r in caplog.records]
@@ -221,7 +221,7 @@ def test_an_emulator_devhost_did_not_start_is_used_and_said_to_be(
     tmp_path: Path, azurite: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     port = azurite.blob_port  # type: ignore[attr-defined]
-    with caplog.at_level(logging.INFO, logger="devhost.azurite"):
+    with caplog.at_level(logging.INFO, logger="devhost.dev.azurite"):
         assert ensure_for_settings(DEV_STORAGE, tmp_path, port=port) is None
     assert [r.getMessage() for r in caplog.records] == [
         f"Using the storage emulator already listening on 127.0.0.1:{port} (not started by "

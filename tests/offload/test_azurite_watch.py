@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from devhost.azurite import Azurite, ensure_for_settings, free_port, is_listening, watch
+from devhost.dev.azurite import Azurite, ensure_for_settings, free_port, is_listening, watch
 from tests.support.azurite import read_blob, write_blob
 
 from .test_azurite_left_running import DEV_STORAGE, start_then_kill_the_starter
 
-LOGGER = "devhost.azurite"
+LOGGER = "devhost.dev.azurite"
 
 
 class Watched:

@@ -39,7 +39,7 @@ from custom_status.blobs import (
     upload_status,
 )
 from custom_status.connection import CREDENTIAL_FACTORIES
-from devhost.azurite import Azurite
+from devhost.dev.azurite import Azurite
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 STATUS = {"rows": [{"i": i, "city": "Zürich 😀"} for i in range(2_000)]}

@@ -1,4 +1,4 @@
-"""devhost.azurite: start, find and stop the pinned Azurite."""
+"""devhost.dev.azurite: start, find and stop the pinned Azurite."""
 
 import os
 import socket
@@ -6,7 +6,7 @@ import socket
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from devhost.azurite import (
+from devhost.dev.azurite import (
     DEV_ACCOUNT_KEY,
     Azurite,
     AzuriteError,

@@ -32,7 +32,7 @@ from custom_status.blobs import (
     sas_url,
     upload_status,
 )
-from devhost.azurite import Azurite
+from devhost.dev.azurite import Azurite
 
 KIB, MIB = 1024, 1024 * 1024
 

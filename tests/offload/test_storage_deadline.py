@@ -16,7 +16,7 @@ from custom_status import StorageUnavailable
 from custom_status.blobs import delete_superseded, upload_status
 from custom_status.connection import StorageSettings
 from custom_status.status_log import append_rows, new_log
-from devhost.azurite import connection_string
+from devhost.dev.azurite import connection_string
 
 DEADLINE = 1.0
 

@@ -20,7 +20,7 @@ import aiohttp  # noqa: E402
 import pytest  # noqa: E402
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient  # noqa: E402
 
-from devhost.azurite import Azurite  # noqa: E402
+from devhost.dev.azurite import Azurite  # noqa: E402
 from tests.support.azurite import azurite, azurite_storage  # noqa: E402, F401
 from tests.support.devhost_process import DevhostProcess  # noqa: E402
 

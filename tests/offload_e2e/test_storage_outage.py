@@ -22,7 +22,7 @@ import pytest
 from activities.process_batch_item import process_item
 from custom_status.connection import StorageSettings
 from custom_status.status_log import append_rows, new_log
-from devhost.azurite import Azurite
+from devhost.dev.azurite import Azurite
 from orchestrators.batch_progress import ITEMS_PER_GENERATION, progress_summary, status_row
 from orchestrators.status import UPLOAD_RETRY
 from tests.support.devhost_process import DevhostProcess

@@ -4,11 +4,12 @@ Use from any test folder by importing the fixtures into that folder's ``conftest
 
     from tests.support.azurite import azurite, azurite_storage  # noqa: F401 (pytest fixtures)
 
-``azurite`` starts one Azurite Blob service per test session (``devhost.azurite.Azurite`` on a port
-Azurite picks itself, data in a temporary directory) and stops it at the end. ``azurite_storage``
-additionally sets ``AzureWebJobsStorage`` to its connection string for the rest of the session, so
-code that reads app settings (``custom_status.blobs``) talks to it. Tests that need isolation should
-use their own container (see ``tests/offload/conftest.py``: ``status_container``).
+``azurite`` starts one Azurite Blob service per test session (``devhost.dev.azurite.Azurite`` on a
+port Azurite picks itself, data in a temporary directory) and stops it at the end.
+``azurite_storage`` additionally sets ``AzureWebJobsStorage`` to its connection string for the rest
+of the session, so code that reads app settings (``custom_status.blobs``) talks to it. Tests that
+need isolation should use their own container (see ``tests/offload/conftest.py``:
+``status_container``).
 
 A missing ``node_modules`` fails the fixture with the message to run ``npm ci``: tests that need
 storage should not silently pass without it.
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from devhost.azurite import Azurite
+from devhost.dev.azurite import Azurite
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from devhost.history import EventType, make_event
-from devhost.records import InstanceRow, OrchestrationState, ParentRef
-from devhost.status import RuntimeStatus
+from devhost.core.records import InstanceRow, OrchestrationState, ParentRef
+from devhost.core.status import RuntimeStatus
+from devhost.protocol.history import EventType, make_event
 
 
 def started_event(row: InstanceRow, now: str) -> dict[str, Any]:

@@ -19,13 +19,13 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from devhost.history import EventType, make_event
-from devhost.loader import ActivityFunction
-from devhost.orchestrator_runner import LogInvocation
-from devhost.records import ActivityRow
+from devhost.app.loader import ActivityFunction
+from devhost.core.records import ActivityRow
+from devhost.protocol.history import EventType, make_event
+from devhost.runtime.orchestrator_runner import LogInvocation
 from devhost.workers.invocations import Invoker
 
-log = logging.getLogger("devhost.engine")
+log = logging.getLogger("devhost.runtime.engine")
 
 
 class ActivityRunner:

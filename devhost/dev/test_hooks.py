@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost.durable_api import error_response
-from devhost.engine import Engine
+from devhost.http.durable_api import error_response
+from devhost.runtime.engine import Engine
 
 CLOCK_PATH = "/admin/devhost/clock/advance"
 INSTANCES_PATH = "/admin/devhost/instances"

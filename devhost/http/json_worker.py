@@ -17,9 +17,9 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from devhost.json_text import InvalidJson, check_json_text
+from devhost.protocol.json_text import InvalidJson, check_json_text
 
-log = logging.getLogger("devhost.json_worker")
+log = logging.getLogger("devhost.http.json_worker")
 
 OFF_LOOP_CHARS = 1024 * 1024
 """Texts longer than this are checked in the child process."""

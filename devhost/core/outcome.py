@@ -7,8 +7,8 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
-from devhost.records import OrchestrationState, ParentRef
-from devhost.status import RuntimeStatus
+from devhost.core.records import OrchestrationState, ParentRef
+from devhost.core.status import RuntimeStatus
 
 
 @dataclass(frozen=True)

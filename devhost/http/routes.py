@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote
 
-from devhost.loader import HttpFunction
+from devhost.app.loader import HttpFunction
 
 log = logging.getLogger("devhost.http")
 

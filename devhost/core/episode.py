@@ -22,17 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from devhost.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves, top_level
-from devhost.errors import InvalidInstanceId
-from devhost.history import (
-    COMPLETION_KEYS,
-    FAILURE_EVENTS,
-    EventType,
-    format_timestamp,
-    make_event,
-    parse_timestamp,
-)
-from devhost.outcome import (
+from devhost.core.errors import InvalidInstanceId
+from devhost.core.outcome import (
     Ending,
     EpisodeContext,
     Message,
@@ -42,9 +33,18 @@ from devhost.outcome import (
     Outcome,
     Restart,
 )
-from devhost.records import InboxRow, OrchestrationState, PendingTask, RetryState, TaskKind
-from devhost.rewind import replay_mismatch
-from devhost.status import RuntimeStatus, validate_instance_id
+from devhost.core.records import InboxRow, OrchestrationState, PendingTask, RetryState, TaskKind
+from devhost.core.rewind import replay_mismatch
+from devhost.core.status import RuntimeStatus, validate_instance_id
+from devhost.protocol.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves, top_level
+from devhost.protocol.history import (
+    COMPLETION_KEYS,
+    FAILURE_EVENTS,
+    EventType,
+    format_timestamp,
+    make_event,
+    parse_timestamp,
+)
 
 MAX_CUSTOM_STATUS_BYTES = 16_384
 

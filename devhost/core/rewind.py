@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from devhost.history import COMPLETION_KEYS, FAILURE_EVENTS, EventType
-from devhost.records import OrchestrationState, PendingTask, TaskKind
+from devhost.core.records import OrchestrationState, PendingTask, TaskKind
+from devhost.protocol.history import COMPLETION_KEYS, FAILURE_EVENTS, EventType
 
 # The event that records each kind of scheduled task in history.
 SCHEDULING_EVENTS: dict[EventType, TaskKind] = {

@@ -11,11 +11,11 @@ import unicodedata
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from devhost.errors import InvalidInstanceId
-from devhost.history import status_time
+from devhost.core.errors import InvalidInstanceId
+from devhost.protocol.history import status_time
 
 if TYPE_CHECKING:
-    from devhost.records import InstanceRow
+    from devhost.core.records import InstanceRow
 
 MAX_INSTANCE_ID_LENGTH = 256
 

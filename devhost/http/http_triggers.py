@@ -20,13 +20,13 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
-from devhost.invocation_log import log_invocation
-from devhost.keys import HostKeys, unauthorized
-from devhost.loader import HttpFunction
-from devhost.request_body import BodyError, read_body
-from devhost.routes import MethodNotAllowed, RouteNotFound, Router
-from devhost.urls import HostUrls, client_binding_json
+from devhost.app.loader import HttpFunction
+from devhost.http.keys import HostKeys, unauthorized
+from devhost.http.request_body import BodyError, read_body
+from devhost.http.routes import MethodNotAllowed, RouteNotFound, Router
+from devhost.http.urls import HostUrls, client_binding_json
 from devhost.workers import rpc
+from devhost.workers.invocation_log import log_invocation
 from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost.http")

@@ -17,13 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from devhost.answers import AnswerDecoder
-from devhost.history import encode
-from devhost.loader import OrchestratorFunction
-from devhost.records import InstanceRow
+from devhost.app.loader import OrchestratorFunction
+from devhost.core.records import InstanceRow
+from devhost.protocol.answers import AnswerDecoder
+from devhost.protocol.history import encode
 from devhost.workers.invocations import Invoker, Reply
 
-log = logging.getLogger("devhost.engine")
+log = logging.getLogger("devhost.runtime.engine")
 
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 

@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from devhost.activity_runner import ActivityRunner
-from devhost.clock import Clock
-from devhost.episode import (
+from devhost.app.loader import AppIndex
+from devhost.core.episode import (
     child_failed,
     compact,
     decide,
@@ -37,24 +36,25 @@ from devhost.episode import (
     select_batch,
     unconsumed_events,
 )
-from devhost.history import (
+from devhost.core.instances import new_instance, started_event
+from devhost.core.outcome import EpisodeContext, Outcome
+from devhost.core.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
+from devhost.core.status import RuntimeStatus
+from devhost.protocol.history import (
     EventType,
     encode,
     format_timestamp,
     make_event,
     parse_timestamp,
 )
-from devhost.instances import new_instance, started_event
-from devhost.large_messages import out_of_line_reasons
-from devhost.loader import AppIndex
-from devhost.orchestrator_runner import Answer, LogInvocation, OrchestratorRunner
-from devhost.outcome import EpisodeContext, Outcome
-from devhost.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
-from devhost.status import RuntimeStatus
-from devhost.store import Store
+from devhost.protocol.large_messages import out_of_line_reasons
+from devhost.runtime.activity_runner import ActivityRunner
+from devhost.runtime.clock import Clock
+from devhost.runtime.orchestrator_runner import Answer, LogInvocation, OrchestratorRunner
+from devhost.runtime.store import Store
 from devhost.workers.invocations import Invoker
 
-log = logging.getLogger("devhost.engine")
+log = logging.getLogger("devhost.runtime.engine")
 
 GROUP_COMMIT_EPISODES = 32
 """Most episodes committed under one COMMIT: a commit costs about as much as a short episode, so

@@ -16,17 +16,21 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from devhost.clock import Clock
-from devhost.dispatcher import Dispatcher, Effects, EngineStats
-from devhost.episode import compact, missing_function_message
-from devhost.errors import (
+from devhost.app.loader import AppIndex
+from devhost.core.episode import compact, missing_function_message
+from devhost.core.errors import (
     InstanceEnded,
     InstanceExists,
     InstanceNotFound,
     NotFailed,
     UnknownOrchestrator,
 )
-from devhost.history import (
+from devhost.core.instances import new_instance, started_event
+from devhost.core.options import HostOptions
+from devhost.core.records import InstanceRow
+from devhost.core.rewind import rewind_history
+from devhost.core.status import PURGEABLE, RuntimeStatus, status_body, validate_instance_id
+from devhost.protocol.history import (
     EventType,
     encode,
     format_timestamp,
@@ -34,18 +38,14 @@ from devhost.history import (
     parse_timestamp,
     public_history,
 )
-from devhost.instances import new_instance, started_event
-from devhost.json_text import InvalidJson, check_json_text
-from devhost.loader import AppIndex
-from devhost.options import HostOptions
-from devhost.orchestrator_runner import LogInvocation
-from devhost.records import InstanceRow
-from devhost.rewind import rewind_history
-from devhost.status import PURGEABLE, RuntimeStatus, status_body, validate_instance_id
-from devhost.store import Store
+from devhost.protocol.json_text import InvalidJson, check_json_text
+from devhost.runtime.clock import Clock
+from devhost.runtime.dispatcher import Dispatcher, Effects, EngineStats
+from devhost.runtime.orchestrator_runner import LogInvocation
+from devhost.runtime.store import Store
 from devhost.workers.invocations import Invoker
 
-log = logging.getLogger("devhost.engine")
+log = logging.getLogger("devhost.runtime.engine")
 
 __all__ = ["Engine", "EngineStats"]
 
@@ -194,7 +194,7 @@ class Engine:
         self._set_suspended(instance_id, False, reason)
 
     async def rewind(self, instance_id: str, reason: str | None) -> None:
-        """Rewind a Failed instance as DurableTask.AzureStorage does (``devhost/rewind.py``):
+        """Rewind a Failed instance as DurableTask.AzureStorage does (``devhost/core/rewind.py``):
         failures cleared from its history and its failed sub-orchestrations', each back to
         Pending, and the deepest failed instance of each branch woken by a GenericEvent."""
         store, dispatcher = self._running

@@ -54,13 +54,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devhost.errors import StartupError
+from devhost.core.errors import StartupError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RECORD_FILE = "devhost-azurite.json"
 LOCK_FILE = "devhost-azurite.lock"
 
-log = logging.getLogger("devhost.azurite")
+log = logging.getLogger("devhost.dev.azurite")
 
 DEV_ACCOUNT_NAME = "devstoreaccount1"
 # The well-known emulator key: public by design, it only ever unlocks a local emulator.

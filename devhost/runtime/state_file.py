@@ -16,7 +16,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from devhost.errors import StateFileLocked, StateFileUnusable
+from devhost.core.errors import StateFileLocked, StateFileUnusable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (

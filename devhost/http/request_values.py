@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 from aiohttp import web
 from multidict import CIMultiDict
 
-from devhost.json_text import utf8_text
-from devhost.json_worker import check_json_text_off_loop
+from devhost.http.json_worker import check_json_text_off_loop
+from devhost.protocol.json_text import utf8_text
 
 RUNNING_STATUSES = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
@@ -27,7 +27,8 @@ async def body_json_text(raw: bytes) -> str | None:
     ``get_input()`` decodes once more; a curl caller posting ``{"a": 1}`` stores the object
     itself. Raises ``InvalidJson`` (its message a sentence for the caller) for a body that is not
     UTF-8, not JSON, or not JSON the host can keep: NaN, Infinity, numbers beyond a double and
-    lone surrogates are refused (devhost/json_text.py). A big body is checked off the event loop.
+    lone surrogates are refused (devhost/protocol/json_text.py). A big body is checked off the
+    event loop.
     """
     text = utf8_text(raw)
     if not text or text.isspace():

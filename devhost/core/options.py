@@ -18,7 +18,7 @@ class HostOptions:
         nothing listens on its port.
     task_hub: overrides the hub name from host.json.
     require_keys: check function, master and system keys as the Functions host does on Azure
-        (``devhost/keys.py``); off, as under ``func start``.
+        (``devhost/http/keys.py``); off, as under ``func start``.
     """
 
     app_dir: Path = field(default_factory=Path.cwd)

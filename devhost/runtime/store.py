@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from devhost.history import EventType, make_event
-from devhost.outcome import Outcome
-from devhost.records import ActivityRow, InboxRow, InstanceRow, OrchestrationState, ParentRef
-from devhost.state_file import SCHEMA, open_database, open_locked
-from devhost.status import RuntimeStatus
+from devhost.core.outcome import Outcome
+from devhost.core.records import ActivityRow, InboxRow, InstanceRow, OrchestrationState, ParentRef
+from devhost.core.status import RuntimeStatus
+from devhost.protocol.history import EventType, make_event
+from devhost.runtime.state_file import SCHEMA, open_database, open_locked
 
 HISTORY_CACHE_SIZE = 10_000
 """Executions whose history stays in memory (least recently used first out)."""

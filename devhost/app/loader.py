@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devhost import lenient_json
-from devhost.errors import StartupError, UnsupportedBinding
+from devhost.core.errors import StartupError, UnsupportedBinding
+from devhost.protocol import lenient_json
 
-log = logging.getLogger("devhost.loader")
+log = logging.getLogger("devhost.app.loader")
 
 SCRIPT_FILE = "function_app.py"
 DEFAULT_ROUTE_PREFIX = "api"

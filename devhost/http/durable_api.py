@@ -21,8 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost.engine import Engine
-from devhost.errors import (
+from devhost.core.errors import (
     DevhostError,
     InstanceEnded,
     InstanceExists,
@@ -31,9 +30,9 @@ from devhost.errors import (
     NotFailed,
     UnknownOrchestrator,
 )
-from devhost.json_text import InvalidJson
-from devhost.request_body import BodyError, read_body
-from devhost.request_values import (
+from devhost.core.status import event_name_problem, validate_instance_id
+from devhost.http.request_body import BodyError, read_body
+from devhost.http.request_values import (
     RUNNING_STATUSES,
     TERMINAL_STATUSES,
     QueryValues,
@@ -46,10 +45,11 @@ from devhost.request_values import (
     parse_seconds,
     parse_statuses,
 )
-from devhost.status import event_name_problem, validate_instance_id
-from devhost.urls import HostUrls, management_urls
+from devhost.http.urls import HostUrls, management_urls
+from devhost.protocol.json_text import InvalidJson
+from devhost.runtime.engine import Engine
 
-log = logging.getLogger("devhost.durable_api")
+log = logging.getLogger("devhost.http.durable_api")
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
 DEFAULT_PAGE_SIZE = 100
