@@ -111,7 +111,7 @@ Why about a minute and a half: an outage of about a minute must not fail a runni
   1.3 s here (``Azurite(...).start()`` until it accepts connections, measured on this project's
   2-core CI machine), but a person stopping and starting it, or a crashed one noticed and
   restarted, takes seconds to tens of seconds; devhost restarts an Azurite it started within
-  about that 1.3 s (``devhost.azurite.Azurite.watch``).
+  about that 1.3 s (``devhost.dev.azurite.Azurite.watch``).
 * Azure Storage throttling (503 ServerBusy, 500 OperationTimedOut) and transient faults: Azure's
   guidance is to retry with exponential backoff, and the Storage SDK's own default
   (``ExponentialRetry``: 15 s + 3^n) waits 18, 24 and 42 s, about 84 s, before it gives up.
