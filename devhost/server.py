@@ -103,7 +103,7 @@ def create_app(
     keys = HostKeys.load(options.require_keys)
     engine = Engine(index, options, invoker, log_invocation=log_invocation, store=store)
     urls = host_urls(options.host, options.port, keys.url_code)
-    durable = DurableApi(engine, index.orchestrators, index.task_hub, urls)
+    durable = DurableApi(engine, index.task_hub, urls)
     triggers = HttpTriggerHandler(
         index.http_functions, index.route_prefix, index.task_hub, urls, invoker, keys
     )

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from devhost.core.errors import InvalidInstanceId
+from devhost.core.instance_ids import validate_instance_id
 from devhost.core.outcome import (
     Ending,
     EpisodeContext,
@@ -35,7 +36,6 @@ from devhost.core.outcome import (
 )
 from devhost.core.records import InboxRow, OrchestrationState, PendingTask, RetryState, TaskKind
 from devhost.core.rewind import replay_mismatch
-from devhost.core.status import RuntimeStatus, validate_instance_id
 from devhost.protocol.actions import UNSUPPORTED, ActionType, Leaf, action_at, new_leaves, top_level
 from devhost.protocol.history import (
     COMPLETION_KEYS,
@@ -45,6 +45,7 @@ from devhost.protocol.history import (
     make_event,
     parse_timestamp,
 )
+from devhost.protocol.runtime_status import RuntimeStatus
 
 MAX_CUSTOM_STATUS_BYTES = 16_384
 

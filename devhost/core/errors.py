@@ -14,6 +14,22 @@ class InvalidInstanceId(DevhostError):
 class UnknownOrchestrator(DevhostError):
     """No orchestrator function of that name is registered in the app."""
 
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(unknown_orchestrator_message(name, known))
+
+
+def unknown_orchestrator_message(name: str, known: list[str]) -> str:
+    """``GetInvalidOrchestratorFunctionMessage`` from the extension, verbatim in structure."""
+    message = (
+        f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function. "
+        "Additional info: "
+    )
+    if known:
+        return message + "The following are the known orchestrator functions: '{}'.".format(
+            "', '".join(known)
+        )
+    return message + "No orchestrator functions are currently registered!"
+
 
 class InstanceNotFound(DevhostError):
     """No instance has that id."""

@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from devhost.core.records import InstanceRow, OrchestrationState, ParentRef
-from devhost.core.status import RuntimeStatus
 from devhost.protocol.history import EventType, make_event
+from devhost.protocol.runtime_status import RuntimeStatus
 
 
 def started_event(row: InstanceRow, now: str) -> dict[str, Any]:

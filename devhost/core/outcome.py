@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devhost.core.records import OrchestrationState, ParentRef
-from devhost.core.status import RuntimeStatus
+from devhost.protocol.runtime_status import RuntimeStatus
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from devhost.core.status import RuntimeStatus
+from devhost.protocol.runtime_status import RuntimeStatus
 
 TaskKind = Literal["activity", "sub_orchestration", "timer", "retry_timer"]
 

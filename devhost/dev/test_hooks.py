@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from devhost.http.durable_api import error_response
+from devhost.protocol.runtime_status import ENDED
 from devhost.runtime.engine import Engine
 
 CLOCK_PATH = "/admin/devhost/clock/advance"
@@ -62,7 +63,7 @@ class TestHooks:
             return error_response(405, "Use POST.")
         try:
             body = json.loads((await request.read()).decode("utf-8") or "{}")
-            statuses = set(body.get("runtimeStatus") or ("Completed", "Failed", "Terminated"))
+            statuses = set(body.get("runtimeStatus") or (str(s) for s in ENDED))
             timeout = float(body.get("timeout", 30))
             wanted_events = {str(k): int(v) for k, v in (body.get("historyEvents") or {}).items()}
         except (ValueError, TypeError, AttributeError):

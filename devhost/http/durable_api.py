@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,11 +30,9 @@ from devhost.core.errors import (
     NotFailed,
     UnknownOrchestrator,
 )
-from devhost.core.status import event_name_problem, validate_instance_id
+from devhost.core.instance_ids import event_name_problem, validate_instance_id
 from devhost.http.request_body import BodyError, read_body
 from devhost.http.request_values import (
-    RUNNING_STATUSES,
-    TERMINAL_STATUSES,
     QueryValues,
     body_json_text,
     default,
@@ -47,6 +45,7 @@ from devhost.http.request_values import (
 )
 from devhost.http.urls import HostUrls, management_urls
 from devhost.protocol.json_text import InvalidJson
+from devhost.protocol.runtime_status import ENDED, NOT_ENDED, RuntimeStatus, runtime_status
 from devhost.runtime.engine import Engine
 
 log = logging.getLogger("devhost.http.durable_api")
@@ -122,34 +121,14 @@ def error_response(
     return web.json_response(error_body(message, exception_message, exception_type), status=status)
 
 
-def unknown_orchestrator_message(name: str, known: list[str]) -> str:
-    """``GetInvalidOrchestratorFunctionMessage`` from the extension, verbatim in structure."""
-    message = (
-        f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function. "
-        "Additional info: "
-    )
-    if known:
-        return message + "The following are the known orchestrator functions: '{}'.".format(
-            "', '".join(known)
-        )
-    return message + "No orchestrator functions are currently registered!"
-
-
 Handler = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
 
 
 class DurableApi:
     """Dispatches ``/durabletask/...`` and ``/runtime/webhooks/durabletask/...`` to the engine."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        orchestrators: Mapping[str, Any],
-        task_hub: str,
-        urls: HostUrls,
-    ) -> None:
+    def __init__(self, engine: Engine, task_hub: str, urls: HostUrls) -> None:
         self.engine = engine
-        self.orchestrators = orchestrators
         self.task_hub = task_hub
         self.urls = urls  # replaced once the port is bound (DevHost.start)
 
@@ -243,10 +222,6 @@ class DurableApi:
             return error_response(400, "Invalid JSON content", str(exc))
         if instance_id:
             validate_instance_id(instance_id)
-        if function_name not in self.orchestrators:
-            raise UnknownOrchestrator(
-                unknown_orchestrator_message(function_name, sorted(self.orchestrators))
-            )
         new_id = await self.engine.start_orchestration(
             function_name, instance_id or None, input_json
         )
@@ -264,10 +239,10 @@ class DurableApi:
         deadline = loop.time() + timeout
         while True:
             status = await self._status(instance_id)
-            runtime = status.get("runtimeStatus") if status else None
-            if runtime == "Completed":
+            runtime = runtime_status(status.get("runtimeStatus")) if status else None
+            if runtime == RuntimeStatus.COMPLETED:
                 return web.json_response(status.get("output"), status=200)  # type: ignore[union-attr]
-            if runtime in TERMINAL_STATUSES:
+            if runtime in ENDED:
                 return await self.get_status(request, instance_id)
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -303,17 +278,17 @@ class DurableApi:
         )
         if status is None:
             return not_found()
-        runtime = status.get("runtimeStatus")
-        if runtime in RUNNING_STATUSES:
+        runtime = runtime_status(status.get("runtimeStatus"))
+        if runtime in NOT_ENDED:
             return web.json_response(
                 status,
                 status=202,
                 headers={"Location": self._own_url(request), "Retry-After": STATUS_RETRY_AFTER},
             )
-        if runtime == "Failed":
+        if runtime == RuntimeStatus.FAILED:
             fail_500 = parse_bool(query.get("returnInternalServerErrorOnFailure")) or False
             return web.json_response(status, status=500 if fail_500 else 200)
-        if runtime in TERMINAL_STATUSES:
+        if runtime in ENDED:
             return web.json_response(status, status=200)
         log.error("unknown runtime status %r for instance %s", runtime, instance_id)
         return web.json_response(status, status=500)
@@ -347,7 +322,7 @@ class DurableApi:
         status = await self._status(instance_id, show_input=False)
         if status is None:
             return not_found()
-        if status.get("runtimeStatus") in TERMINAL_STATUSES:
+        if runtime_status(status.get("runtimeStatus")) in ENDED:
             return web.Response(status=410)
         return None
 
@@ -403,7 +378,7 @@ class DurableApi:
         status = await self._status(instance_id, show_input=False)
         if status is None:
             return not_found()
-        if status.get("runtimeStatus") in ("Completed", "Terminated", "Canceled"):
+        if runtime_status(status.get("runtimeStatus")) in ENDED - {RuntimeStatus.FAILED}:
             return web.Response(status=410)
         await self.engine.rewind(instance_id, QueryValues(request).get("reason"))
         return web.Response(status=202)
@@ -453,7 +428,7 @@ class DurableApi:
         created_to = parse_datetime(query.get("createdTimeTo")) or self._now()
         named = query.getall("runtimeStatus")
         statuses = parse_statuses(named)
-        if named and not TERMINAL_STATUSES.intersection(statuses or ()):
+        if named and not ENDED.intersection(statuses or ()):
             log.warning(
                 "Purge filter runtimeStatus=%s names no Completed, Failed, Terminated or Canceled "
                 "status (unknown names are skipped, as Enum.TryParse skips them), so it filters "

@@ -13,10 +13,7 @@ from multidict import CIMultiDict
 
 from devhost.http.json_worker import check_json_text_off_loop
 from devhost.protocol.json_text import utf8_text
-
-RUNNING_STATUSES = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
-TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
-ALL_STATUSES = RUNNING_STATUSES | TERMINAL_STATUSES
+from devhost.protocol.runtime_status import BY_NUMBER, RuntimeStatus, runtime_status
 
 
 async def body_json_text(raw: bytes) -> str | None:
@@ -70,32 +67,20 @@ def parse_datetime(value: str | None) -> datetime | None:
         return None
 
 
-# OrchestrationRuntimeStatus: names and numbers, as Enum.TryParse accepts either.
-_STATUS_NUMBERS = {
-    -1: "Unknown",
-    0: "Running",
-    1: "Completed",
-    2: "ContinuedAsNew",
-    3: "Failed",
-    4: "Canceled",
-    5: "Terminated",
-    6: "Pending",
-    7: "Suspended",
-}
 _INT32 = re.compile(r"\s*[+-]?[0-9]+\s*\Z")
 
 
-def parse_statuses(values: list[str]) -> list[str] | None:
+def parse_statuses(values: list[str]) -> list[RuntimeStatus] | None:
     """``runtimeStatus`` as ``Enum.TryParse`` reads each comma-separated part: exact, case-sensitive
     names (surrounding spaces trimmed) or numbers; anything else is skipped. None when no part
     parsed (no filter), as the extension does."""
-    found: list[str] = []
+    found: list[RuntimeStatus] = []
     for value in values:
         for part in value.split(","):
             text = part.strip()
-            name = _STATUS_NUMBERS.get(int(text)) if _INT32.match(text) else text
-            if name in ALL_STATUSES and name not in found:
-                found.append(name)
+            status = BY_NUMBER.get(int(text)) if _INT32.match(text) else runtime_status(text)
+            if status is not None and status not in found:
+                found.append(status)
     return found or None
 
 

@@ -39,7 +39,6 @@ from devhost.core.episode import (
 from devhost.core.instances import new_instance, started_event
 from devhost.core.outcome import EpisodeContext, Outcome
 from devhost.core.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
-from devhost.core.status import RuntimeStatus
 from devhost.protocol.history import (
     EventType,
     encode,
@@ -48,6 +47,7 @@ from devhost.protocol.history import (
     parse_timestamp,
 )
 from devhost.protocol.large_messages import out_of_line_reasons
+from devhost.protocol.runtime_status import RuntimeStatus
 from devhost.runtime.activity_runner import ActivityRunner
 from devhost.runtime.clock import Clock
 from devhost.runtime.orchestrator_runner import Answer, LogInvocation, OrchestratorRunner
@@ -355,7 +355,9 @@ class Dispatcher:
             return  # the instance ended or was purged meanwhile
         self._say_if_large(work.name, "result", event.get("Result"), work.instance_id)
         current = store.execution_state(work.instance_id)
-        status, execution_id = current or ("Completed", None)
+        if current is None:
+            return  # purged
+        status, execution_id = current
         if execution_id == work.execution_id and not RuntimeStatus(status).is_ended:
             store.add_message(work.instance_id, event, work.execution_id)
             self.mark_ready(work.instance_id)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from devhost.app.loader import AppIndex
-from devhost.core.episode import compact, missing_function_message
+from devhost.core.episode import compact
 from devhost.core.errors import (
     InstanceEnded,
     InstanceExists,
@@ -25,11 +25,12 @@ from devhost.core.errors import (
     NotFailed,
     UnknownOrchestrator,
 )
+from devhost.core.instance_ids import validate_instance_id
 from devhost.core.instances import new_instance, started_event
 from devhost.core.options import HostOptions
 from devhost.core.records import InstanceRow
 from devhost.core.rewind import rewind_history
-from devhost.core.status import PURGEABLE, RuntimeStatus, status_body, validate_instance_id
+from devhost.core.status_body import status_body
 from devhost.protocol.history import (
     EventType,
     encode,
@@ -39,6 +40,7 @@ from devhost.protocol.history import (
     public_history,
 )
 from devhost.protocol.json_text import InvalidJson, check_json_text
+from devhost.protocol.runtime_status import PURGEABLE, RuntimeStatus
 from devhost.runtime.clock import Clock
 from devhost.runtime.dispatcher import Dispatcher, Effects, EngineStats
 from devhost.runtime.orchestrator_runner import LogInvocation
@@ -110,7 +112,7 @@ class Engine:
         replaced (the extension's ``overridableExistingInstanceStates`` default)."""
         store, dispatcher = self._running
         if name not in self.app.orchestrators:
-            raise UnknownOrchestrator(missing_function_message(name, "orchestrator"))
+            raise UnknownOrchestrator(name, sorted(self.app.orchestrators))
         instance_id = instance_id or uuid.uuid4().hex
         validate_instance_id(instance_id)
         existing = store.get_instance(instance_id)

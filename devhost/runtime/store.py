@@ -25,8 +25,8 @@ from typing import Any
 
 from devhost.core.outcome import Outcome
 from devhost.core.records import ActivityRow, InboxRow, InstanceRow, OrchestrationState, ParentRef
-from devhost.core.status import RuntimeStatus
 from devhost.protocol.history import EventType, make_event
+from devhost.protocol.runtime_status import RuntimeStatus
 from devhost.runtime.state_file import SCHEMA, open_database, open_locked
 
 HISTORY_CACHE_SIZE = 10_000

@@ -20,8 +20,8 @@ from devhost.core.episode import (
     unconsumed_events,
 )
 from devhost.core.records import InboxRow, OrchestrationState, ParentRef, PendingTask, RetryState
-from devhost.core.status import RuntimeStatus
 from devhost.protocol.history import EventType, make_event
+from devhost.protocol.runtime_status import RuntimeStatus
 
 NOW = "2026-12-02T10:00:00.000000Z"
 CTX = EpisodeContext(

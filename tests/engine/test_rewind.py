@@ -9,8 +9,8 @@ from typing import Any
 from devhost.core.episode import decide
 from devhost.core.records import OrchestrationState
 from devhost.core.rewind import rewind_history
-from devhost.core.status import RuntimeStatus
 from devhost.protocol.history import EventType, make_event
+from devhost.protocol.runtime_status import RuntimeStatus
 
 from .test_episode import CTX, NOW, STARTED, activity, answer, timer
 
