@@ -25,7 +25,6 @@ from aiohttp import web
 
 from devhost.app.loader import AppIndex
 from devhost.core.options import HostOptions
-from devhost.dev import test_hooks
 from devhost.http import errors as http_errors
 from devhost.http.durable_api import DurableApi, not_found
 from devhost.http.http_triggers import HttpTriggerHandler
@@ -65,7 +64,7 @@ def _guarded(handler: Handler, allowed: Callable[[web.Request], bool]) -> Handle
 
 
 def _routes(
-    durable: DurableApi, hooks: test_hooks.TestHooks | None, keys: HostKeys
+    durable: DurableApi, engine: Engine, test_hooks_on: bool, keys: HostKeys
 ) -> list[tuple[str, Handler]]:
     """The one dispatch table: a base path, the handler for the segments after it, and the key
     it needs under ``--require-keys``. Anything under none of them is the app's HTTP
@@ -74,7 +73,11 @@ def _routes(
         (RPC_PATH, _guarded(durable.handle, lambda r: keys.allows_durable_api(r, rpc=True))),
         (WEBHOOK_PATH, _guarded(durable.handle, lambda r: keys.allows_durable_api(r, rpc=False))),
     ]
-    if hooks is not None:
+    if test_hooks_on:
+        # Imported only when asked for: the hooks are not on the production import chain.
+        from devhost.dev import test_hooks
+
+        hooks = test_hooks.TestHooks(engine)
 
         async def clock(request: web.Request, segments: list[str]) -> web.StreamResponse:
             return await hooks.advance_clock(request) if not segments else not_found()
@@ -107,8 +110,7 @@ def create_app(
     triggers = HttpTriggerHandler(
         index.http_functions, index.route_prefix, index.task_hub, urls, invoker, keys
     )
-    hooks = test_hooks.TestHooks(engine) if options.test_hooks else None
-    routes = _routes(durable, hooks, keys)
+    routes = _routes(durable, engine, options.test_hooks, keys)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         path = request.raw_path.split("?", 1)[0]
