@@ -56,7 +56,7 @@ from typing import Any
 
 from devhost.core.errors import StartupError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # devhost/dev/azurite.py -> the project
 RECORD_FILE = "devhost-azurite.json"
 LOCK_FILE = "devhost-azurite.lock"
 
