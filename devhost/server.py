@@ -17,9 +17,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -30,6 +29,7 @@ from devhost.http.durable_api import DurableApi, not_found
 from devhost.http.http_triggers import HttpTriggerHandler
 from devhost.http.keys import ENV_NAMES, HostKeys, unauthorized
 from devhost.http.request_body import MAX_REQUEST_BYTES
+from devhost.http.routing import Mount, find, segments_after
 from devhost.http.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
 from devhost.runtime.engine import Engine, open_store
 from devhost.runtime.store import Store
@@ -45,53 +45,42 @@ TRIGGERS_KEY = web.AppKey("devhost_triggers", HttpTriggerHandler)
 DURABLE_KEY = web.AppKey("devhost_durable", DurableApi)
 KEYS_KEY = web.AppKey("devhost_keys", HostKeys)
 
-Handler = Callable[[web.Request, list[str]], Awaitable[web.StreamResponse]]
 
-
-def _segments_after(path: str, base: str) -> list[str] | None:
-    """Decoded path segments after ``base``, or None when ``path`` is not under it."""
-    if path.casefold() != base.casefold() and not path.casefold().startswith(base.casefold() + "/"):
-        return None
-    rest = path[len(base) :].strip("/")
-    return [unquote(s) for s in rest.split("/")] if rest else []
-
-
-def _guarded(handler: Handler, allowed: Callable[[web.Request], bool]) -> Handler:
-    async def guarded(request: web.Request, segments: list[str]) -> web.StreamResponse:
-        return await handler(request, segments) if allowed(request) else unauthorized()
-
-    return guarded
-
-
-def _routes(
+def _mounts(
     durable: DurableApi, engine: Engine, test_hooks_on: bool, keys: HostKeys
-) -> list[tuple[str, Handler]]:
-    """The one dispatch table: a base path, the handler for the segments after it, and the key
-    it needs under ``--require-keys``. Anything under none of them is the app's HTTP
-    functions', which check their own auth level."""
-    routes: list[tuple[str, Handler]] = [
-        (RPC_PATH, _guarded(durable.handle, lambda r: keys.allows_durable_api(r, rpc=True))),
-        (WEBHOOK_PATH, _guarded(durable.handle, lambda r: keys.allows_durable_api(r, rpc=False))),
+) -> list[Mount]:
+    """The one routing table: each base path, its routes and the key it needs under
+    ``--require-keys``. Anything under none of them is the app's HTTP functions', which check
+    their own auth level (``http_triggers``)."""
+    mounts = [
+        Mount(RPC_PATH, durable.routes, lambda r: keys.allows_durable_api(r, rpc=True)),
+        Mount(WEBHOOK_PATH, durable.routes, lambda r: keys.allows_durable_api(r, rpc=False)),
     ]
     if test_hooks_on:
         # Imported only when asked for: the hooks are not on the production import chain.
         from devhost.dev import test_hooks
 
         hooks = test_hooks.TestHooks(engine)
+        mounts.append(Mount(test_hooks.BASE_PATH, hooks.routes, keys.allows_admin))
+    return mounts
 
-        async def clock(request: web.Request, segments: list[str]) -> web.StreamResponse:
-            return await hooks.advance_clock(request) if not segments else not_found()
 
-        async def wait(request: web.Request, segments: list[str]) -> web.StreamResponse:
-            if len(segments) == 2 and segments[1] == "wait":
-                return await hooks.wait_for_instance(request, segments[0])
+async def _dispatch(
+    mounts: list[Mount], triggers: HttpTriggerHandler, request: web.Request
+) -> web.StreamResponse:
+    path = request.raw_path.split("?", 1)[0]
+    for mount in mounts:
+        segments = segments_after(path, mount.base)
+        if segments is None:
+            continue
+        if not mount.allowed(request):
+            return unauthorized()
+        found = find(mount.routes, request.method, segments)
+        if found is None:
             return not_found()
-
-        routes += [
-            (test_hooks.CLOCK_PATH, _guarded(clock, keys.allows_admin)),
-            (test_hooks.INSTANCES_PATH, _guarded(wait, keys.allows_admin)),
-        ]
-    return routes
+        route, params = found
+        return await route.handler(request, params)
+    return await triggers.handle(request)
 
 
 def create_app(
@@ -110,15 +99,10 @@ def create_app(
     triggers = HttpTriggerHandler(
         index.http_functions, index.route_prefix, index.task_hub, urls, invoker, keys
     )
-    routes = _routes(durable, engine, options.test_hooks, keys)
+    mounts = _mounts(durable, engine, options.test_hooks, keys)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
-        path = request.raw_path.split("?", 1)[0]
-        for base, handler in routes:
-            segments = _segments_after(path, base)
-            if segments is not None:
-                return await handler(request, segments)
-        return await triggers.handle(request)
+        return await _dispatch(mounts, triggers, request)
 
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES, middlewares=[http_errors.json_router_errors]

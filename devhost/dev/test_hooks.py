@@ -14,11 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from devhost.http.durable_api import error_response
+from devhost.http.routing import Route
 from devhost.protocol.runtime_status import ENDED
 from devhost.runtime.engine import Engine
 
-CLOCK_PATH = "/admin/devhost/clock/advance"
-INSTANCES_PATH = "/admin/devhost/instances"
+BASE_PATH = "/admin/devhost"
 
 
 class TestHooks:
@@ -28,6 +28,11 @@ class TestHooks:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.routes = [
+            Route(None, ("clock", "advance"), lambda r, p: self.advance_clock(r)),
+            Route(None, ("instances", "{id}", "wait"),
+                  lambda r, p: self.wait_for_instance(r, p["id"])),
+        ]  # fmt: skip
 
     async def advance_clock(self, request: web.Request) -> web.StreamResponse:
         """``{"seconds": N}``: move the manual clock; due durable timers fire at once."""

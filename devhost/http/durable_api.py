@@ -43,6 +43,7 @@ from devhost.http.request_values import (
     parse_seconds,
     parse_statuses,
 )
+from devhost.http.routing import Params, Route, RouteHandler
 from devhost.http.urls import HostUrls, management_urls
 from devhost.protocol.json_text import InvalidJson
 from devhost.protocol.runtime_status import ENDED, NOT_ENDED, RuntimeStatus, runtime_status
@@ -129,65 +130,61 @@ class DurableApi:
 
     def __init__(self, engine: Engine, task_hub: str, urls: HostUrls) -> None:
         self.engine = engine
+        self.routes = self._routes()
         self.task_hub = task_hub
         self.urls = urls  # replaced once the port is bound (DevHost.start)
 
-    async def handle(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
-        """Route like ``HandleRequestAsync``; ``segments`` are the decoded path after the base."""
-        try:
-            return await self._dispatch(request, segments)
-        except DevhostError as exc:
-            return self._devhost_error(exc)
-        except BodyError as exc:  # too large or cut short: host-level answers
-            return exc.response()
-        except Exception:
-            # The path's repr: a caller's %0A must not start a forged line in the host's log.
-            log.exception("durable HTTP API request %s %r failed", request.method, request.path)
-            return error_response(500, SOMETHING_WENT_WRONG)
+    def _answering(self, handler: RouteHandler) -> RouteHandler:
+        """A route's handler with the extension's answers for what goes wrong: devhost's named
+        refusals, host-level body errors, and a bare 500 (never a traceback) for anything else."""
 
-    async def _dispatch(self, request: web.Request, segments: list[str]) -> web.StreamResponse:
-        method = request.method
-        head = segments[0].lower() if segments else ""
-        count = len(segments)
-        if head == "orchestrators" and count in (2, 3):
-            if method != "POST":
-                return not_found()
-            return await self.start(request, segments[1], segments[2] if count == 3 else None)
-        if head == "entities" and count <= 3:
+        async def answered(request: web.Request, params: Params) -> web.StreamResponse:
+            try:
+                return await handler(request, params)
+            except DevhostError as exc:
+                return self._devhost_error(exc)
+            except BodyError as exc:  # too large or cut short: host-level answers
+                return exc.response()
+            except Exception:
+                # The path's repr: a caller's %0A must not start a forged line in the host's log.
+                log.exception("durable HTTP API request %s %r failed", request.method, request.path)
+                return error_response(500, SOMETHING_WENT_WRONG)
+
+        return answered
+
+    def _routes(self) -> list[Route]:
+        """``HandleRequestAsync``'s table: what each method and path does (under the RPC and the
+        webhook base, ``server.py``); anything else is a bare 404, as there."""
+
+        async def entities(request: web.Request, params: Params) -> web.StreamResponse:
             return error_response(
                 501, "Durable entities are not supported by devhost.", exception_type="NotSupported"
             )
-        if head == "instances" and count == 1:
-            if method == "GET":
-                return await self.list_instances(request)
-            if method == "DELETE":
-                return await self.purge_by(request)
-            return not_found()
-        if head == "instances" and count == 2:
-            if method == "GET":
-                return await self.get_status(request, segments[1])
-            if method == "DELETE":
-                return await self.purge(segments[1])
-            return not_found()
-        if head == "instances" and count == 3 and method == "POST":
-            operation = self._operations().get(segments[2].lower())
-            if operation is not None:
-                return await operation(request, segments[1])
-            return not_found()
-        if head == "instances" and count == 4 and segments[2].lower() == "raiseevent":
-            if method != "POST":
-                return not_found()
-            return await self.raise_event(request, segments[1], segments[3])
-        return not_found()
 
-    def _operations(self) -> dict[str, Handler]:
-        return {
-            "terminate": self.terminate,
-            "suspend": self.suspend,
-            "resume": self.resume,
-            "rewind": self.rewind,
-            "restart": self.restart,
-        }
+        def operation(handler: Handler) -> RouteHandler:
+            return lambda request, params: handler(request, params["id"])
+
+        routes = [
+            Route("POST", ("orchestrators", "{name}"),
+                  lambda r, p: self.start(r, p["name"], None)),
+            Route("POST", ("orchestrators", "{name}", "{id}"),
+                  lambda r, p: self.start(r, p["name"], p["id"])),
+            Route(None, ("entities",), entities),
+            Route(None, ("entities", "{name}"), entities),
+            Route(None, ("entities", "{name}", "{key}"), entities),
+            Route("GET", ("instances",), lambda r, p: self.list_instances(r)),
+            Route("DELETE", ("instances",), lambda r, p: self.purge_by(r)),
+            Route("GET", ("instances", "{id}"), lambda r, p: self.get_status(r, p["id"])),
+            Route("DELETE", ("instances", "{id}"), lambda r, p: self.purge(p["id"])),
+            Route("POST", ("instances", "{id}", "terminate"), operation(self.terminate)),
+            Route("POST", ("instances", "{id}", "suspend"), operation(self.suspend)),
+            Route("POST", ("instances", "{id}", "resume"), operation(self.resume)),
+            Route("POST", ("instances", "{id}", "rewind"), operation(self.rewind)),
+            Route("POST", ("instances", "{id}", "restart"), operation(self.restart)),
+            Route("POST", ("instances", "{id}", "raiseEvent", "{event}"),
+                  lambda r, p: self.raise_event(r, p["id"], p["event"])),
+        ]  # fmt: skip
+        return [Route(r.method, r.pattern, self._answering(r.handler)) for r in routes]
 
     def _own_url(self, request: web.Request) -> str:
         """The request's URL on this host's origin (never a foreign ``Host`` header's)."""
