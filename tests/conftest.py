@@ -1,11 +1,39 @@
-"""Fixtures every test folder shares."""
+"""Fixtures every test folder shares, and the level markers of whole folders.
+
+Levels are markers, so the quick inner loop is ``pytest -m "not e2e and not browser"``: ``e2e``
+for tests that start a devhost (in this process or another) or Azurite, or build a virtualenv;
+``browser`` for Chromium; ``crash`` for tests that SIGKILL a process (they are e2e too).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+
+TESTS = Path(__file__).resolve().parent
+E2E_FOLDERS = (
+    "e2e", "offload_e2e", "browser", "conformance", "devhost_http", "devhost_workers",
+    "custom_status/e2e", "bench", "offload",
+)  # fmt: skip
+"""Folders whose every test runs devhost, Azurite or a browser end to end."""
+E2E_FILES = ("infra/test_requirements.py", "devhost/test_layers.py")
+"""Single files of otherwise quick folders that build a virtualenv or run processes."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = Path(str(item.fspath)).resolve().relative_to(TESTS).as_posix()
+        if relative.startswith(tuple(f"{folder}/" for folder in E2E_FOLDERS)) or (
+            relative in E2E_FILES
+        ):
+            item.add_marker(pytest.mark.e2e)
+        if relative.startswith("browser/"):
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("crash") is not None:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session", autouse=True)
