@@ -7,38 +7,28 @@ import uuid
 from typing import Any
 
 from devhost.core.records import InstanceRow, OrchestrationState, ParentRef
-from devhost.protocol.history import EventType, make_event
+from devhost.protocol.events import execution_started
 from devhost.protocol.runtime_status import RuntimeStatus
 
 
 def started_event(row: InstanceRow, now: str) -> dict[str, Any]:
     """The ``ExecutionStarted`` that opens an execution of ``row``."""
     parent = row.parent
-    return make_event(
-        EventType.EXECUTION_STARTED,
+    return execution_started(
+        row.name,
+        row.input,
+        row.instance_id,
+        row.execution_id,
+        (parent.instance_id, parent.execution_id, parent.task_id) if parent else None,
         now,
-        Name=row.name,
-        Version="",
-        Input=row.input if row.input is not None else "null",
-        OrchestrationInstance={"InstanceId": row.instance_id, "ExecutionId": row.execution_id},
-        ParentInstance=(
-            {
-                "Name": None,
-                "OrchestrationInstance": {
-                    "InstanceId": parent.instance_id,
-                    "ExecutionId": parent.execution_id,
-                },
-                "TaskScheduleId": parent.task_id,
-            }
-            if parent
-            else None
-        ),
     )
 
 
 def new_instance(
     name: str, instance_id: str, input_json: str | None, now: str, parent: ParentRef | None
 ) -> InstanceRow:
+    """A Pending instance with a new execution id and empty bookkeeping; its ``ExecutionStarted``
+    is queued beside it (``started_event``), so the first episode starts it."""
     return InstanceRow(
         instance_id=instance_id,
         name=name,

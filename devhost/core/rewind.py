@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devhost.core.records import OrchestrationState, PendingTask, TaskKind
+from devhost.protocol.events import generic_event
 from devhost.protocol.history import COMPLETION_KEYS, FAILURE_EVENTS, EventType
 
 # The event that records each kind of scheduled task in history.
@@ -52,13 +53,9 @@ class Rewound:
 def _generic(event: dict[str, Any]) -> dict[str, Any]:
     """The row as DurableTask reads it back once its EventType says GenericEvent: the base fields
     and ``Data`` (the Reason column it gets is not a GenericEvent property)."""
-    return {
-        "EventType": int(EventType.GENERIC_EVENT),
-        "EventId": event.get("EventId", -1),
-        "IsPlayed": event.get("IsPlayed", True),
-        "Timestamp": event["Timestamp"],
-        "Data": None,
-    }
+    generic = generic_event(None, event["Timestamp"], event.get("EventId", -1))
+    generic["IsPlayed"] = event.get("IsPlayed", True)
+    return generic
 
 
 def rewind_history(events: list[dict[str, Any]]) -> Rewound:

@@ -21,7 +21,7 @@ from typing import Any
 
 from devhost.app.loader import ActivityFunction
 from devhost.core.records import ActivityRow
-from devhost.protocol.history import EventType, make_event
+from devhost.protocol.events import task_completed, task_failed
 from devhost.runtime.orchestrator_runner import LogInvocation
 from devhost.workers.invocations import Invoker
 
@@ -62,12 +62,7 @@ class ActivityRunner:
             function.function_id, function.function_name, function.input_param, work.input
         )
         if reply.ok:
-            event = make_event(
-                EventType.TASK_COMPLETED,
-                self._now(),
-                TaskScheduledId=work.task_id,
-                Result=reply.value,
-            )
+            event = task_completed(work.task_id, reply.value, self._now())
         else:
             if not reply.host_failure:
                 log.error(
@@ -82,13 +77,7 @@ class ActivityRunner:
                 if reply.host_failure
                 else failure_texts(work.name, reply.error or "", reply.stack)
             )
-            event = make_event(
-                EventType.TASK_FAILED,
-                self._now(),
-                TaskScheduledId=work.task_id,
-                Reason=reason,
-                Details=details,
-            )
+            event = task_failed(work.task_id, reason, details, self._now())
         self._log_invocation(
             kind="activity",
             name=work.name,

@@ -1,57 +1,42 @@
-"""The dispatch loop: which instance runs next, group commit, timers, waiters and checkpoints.
+"""The dispatch loop: which instance runs next, episodes in flight, group commit, checkpoints.
 
 devhost's own work runs on the event loop thread; the app's functions run in worker processes.
 An episode has three steps. It is *prepared* (the instance and its visible messages read, the
-context built), *invoked* (the orchestrator runs in a worker: the only step that waits), and
-*committed* (the pure core decides, ``episode``, and the outcome is written in one savepoint,
-``Store.commit_episode``). Many episodes are invoked at once, one per instance at most; the
-loop commits those that have answered, with the activity results at hand, under one COMMIT
-(group commit). A management operation may change an instance while its episode is out (a
-terminate, a suspend, a purge): that episode's answer is then stale and thrown away, and the
-instance runs again from what is stored. Effects outside the database (starting activities,
-arming timers, waking waiters) run only after the group's COMMIT, so a crash at any point leaves
+batch chosen by ``core.batch``), *invoked* (the orchestrator runs in a worker: the only step that
+waits), and *committed* (the pure core decides, ``core.episode``, and ``outcome_writer`` writes the
+outcome in one savepoint). Many episodes are invoked at once, one per instance at most; the loop
+commits those that have answered, with the activity results at hand, under one COMMIT (group
+commit). A management operation may change an instance while its episode is out (a terminate, a
+suspend, a purge): that episode's answer is then stale and thrown away, and the instance runs
+again from what is stored. Effects outside the database (starting activities, arming timers in
+``wakeups``, waking waiters) run only after the group's COMMIT, so a crash at any point leaves
 nothing in flight that the state file does not record.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
-import sqlite3
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from devhost.app.loader import AppIndex
-from devhost.core.episode import (
-    child_failed,
-    compact,
-    decide,
-    ending,
-    select_batch,
-    unconsumed_events,
-)
-from devhost.core.instances import new_instance, started_event
+from devhost.core.batch import select_batch
+from devhost.core.episode import decide
 from devhost.core.outcome import EpisodeContext, Outcome
-from devhost.core.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
-from devhost.protocol.history import (
-    EventType,
-    encode,
-    format_timestamp,
-    make_event,
-    parse_timestamp,
-)
-from devhost.protocol.large_messages import out_of_line_reasons
+from devhost.core.records import ActivityRow, InstanceRow
+from devhost.protocol.events import orchestrator_started
+from devhost.protocol.history import format_timestamp, parse_timestamp
 from devhost.protocol.runtime_status import RuntimeStatus
 from devhost.runtime.activity_runner import ActivityRunner
 from devhost.runtime.clock import Clock
 from devhost.runtime.orchestrator_runner import Answer, LogInvocation, OrchestratorRunner
+from devhost.runtime.outcome_writer import Effects, EngineStats, OutcomeWriter
 from devhost.runtime.store import Store
+from devhost.runtime.wakeups import TimerQueue, Waiters
 from devhost.workers.invocations import Invoker
 
 log = logging.getLogger("devhost.runtime.engine")
@@ -66,38 +51,6 @@ CHECKPOINT_EVERY = 2_000
 """Commits between WAL checkpoints when the engine never goes idle (see ``Store.checkpoint``)."""
 IDLE_CHECKPOINT_SECONDS = 1.0
 """Quiet time after which the WAL is checkpointed: never between an event and its episode."""
-
-
-@dataclass
-class EngineStats:
-    """Where episode time goes: devhost's own work versus the call into the SDK."""
-
-    episodes: int = 0
-    episode_seconds: float = 0.0
-    sdk_seconds: float = 0.0
-    history_events: int = 0
-    history_bytes: int = 0  # UTF-8 bytes of the history events committed (all executions)
-
-    def record(self, episode_seconds: float, sdk_seconds: float, new_events: int) -> None:
-        self.episodes += 1
-        self.episode_seconds += episode_seconds
-        self.sdk_seconds += sdk_seconds
-        self.history_events += new_events
-
-    @property
-    def host_seconds(self) -> float:
-        """Time spent in devhost itself (store, history, action bookkeeping), SDK excluded."""
-        return self.episode_seconds - self.sdk_seconds
-
-
-@dataclass
-class Effects:
-    """What a committed write starts outside the database, in order, after its COMMIT."""
-
-    instance_id: str
-    ready: list[str] = field(default_factory=list)
-    activities: list[ActivityRow] = field(default_factory=list)
-    timers: list[tuple[datetime, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -122,6 +75,10 @@ def _seen(instance: InstanceRow) -> tuple[str, str, str]:
 
 
 class Dispatcher:
+    """Runs episodes: the ready queue, invocations in flight, group commit and checkpoints.
+
+    What each write is belongs to :class:`OutcomeWriter`; timers and waiters to ``wakeups``."""
+
     def __init__(
         self,
         app: AppIndex,
@@ -129,15 +86,20 @@ class Dispatcher:
         clock: Clock,
         invoker: Invoker,
         log_invocation: LogInvocation,
+        stats: EngineStats | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
+        self.stats = stats if stats is not None else EngineStats()
         self.runner = OrchestratorRunner(app.orchestrators, invoker, log_invocation)
         self.activities = ActivityRunner(
             app.activities, invoker, self.now, self._result_arrived, log_invocation
         )
-        self._activity_names = frozenset(app.activities)
-        self._orchestrator_names = frozenset(app.orchestrators)
+        self.writer = OutcomeWriter(
+            store, self.stats, self.now, frozenset(app.activities), frozenset(app.orchestrators)
+        )
+        self.timers = TimerQueue(clock, self.mark_ready)
+        self.waiters = Waiters()
         self._ready: deque[str] = deque()
         self._ready_set: set[str] = set()
         # Finished activities whose results the dispatch loop records in its next commit.
@@ -150,31 +112,25 @@ class Dispatcher:
         # Instances made ready while their episode was out: dispatched again after its commit.
         self._deferred: set[str] = set()
         self._wake = asyncio.Event()
-        self._timer_changed = asyncio.Event()
-        self._timers: list[tuple[datetime, str]] = []
-        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._last_busy = 0.0
         self._checkpoint_handle: asyncio.TimerHandle | None = None
-        self.stats = EngineStats()
-        # (activity, "input" or "result") already named in the log as too large for Azure Storage.
-        self._said_large: set[tuple[str, str]] = set()
         # Called with the instance id as each episode starts (benchmarks measure wake latency).
         self.episode_listeners: list[Callable[[str], None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Re-dispatch the work a previous run left in the state file, then start the loops."""
-        self.clock.bind(asyncio.get_running_loop(), self._timer_changed)
+        self.timers.bind()
         for work in self.store.all_activities():
             self.activities.start(work)
         for fire_at, instance_id in self.store.future_timers():
-            heapq.heappush(self._timers, (parse_timestamp(fire_at), instance_id))
+            self.timers.arm(parse_timestamp(fire_at), instance_id)
         for instance_id in self.store.instances_with_messages():
             self.mark_ready(instance_id)
         self._tasks = [
             asyncio.create_task(self._dispatch_loop(), name="devhost-dispatch"),
-            asyncio.create_task(self._timer_loop(), name="devhost-timers"),
+            asyncio.create_task(self.timers.run(), name="devhost-timers"),
         ]
 
     async def stop(self) -> None:
@@ -193,28 +149,19 @@ class Dispatcher:
 
     # -- ready queue and waiters --------------------------------------------------------------
     def mark_ready(self, instance_id: str) -> None:
+        """Queue an episode for the instance (once, however often it is woken meanwhile)."""
         if instance_id not in self._ready_set:
             self._ready_set.add(instance_id)
             self._ready.append(instance_id)
             self._wake.set()
 
     def notify(self, instance_id: str) -> None:
-        for future in self._waiters.pop(instance_id, []):
-            if not future.done():
-                future.set_result(None)
+        """Release the callers waiting for this instance's next change (it is committed)."""
+        self.waiters.notify(instance_id)
 
     async def wait_for_change(self, instance_id: str, timeout: float) -> None:
         """Return at the instance's next committed change, or after ``timeout`` seconds."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(instance_id, []).append(future)
-        try:
-            await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            pass
-        finally:
-            waiters = self._waiters.get(instance_id, [])
-            if future in waiters:
-                waiters.remove(future)
+        await self.waiters.wait_for_change(instance_id, timeout)
 
     def flush(self, effects: Effects) -> None:
         """Run the effects of a write committed outside the group commit (management calls)."""
@@ -222,11 +169,12 @@ class Dispatcher:
         self.after_commit(effects)
 
     def after_commit(self, effects: Effects) -> None:
+        """Start what a committed write asked for; never before its COMMIT, so nothing runs that
+        the state file does not record."""
         for work in effects.activities:
             self.activities.start(work)
         for fire_at, instance_id in effects.timers:
-            heapq.heappush(self._timers, (fire_at, instance_id))
-            self._timer_changed.set()
+            self.timers.arm(fire_at, instance_id)
         for instance_id in effects.ready:
             self.mark_ready(instance_id)
         self.notify(effects.instance_id)
@@ -266,18 +214,6 @@ class Dispatcher:
             self._schedule_idle_checkpoint()
             return
         self.store.checkpoint()
-
-    async def _timer_loop(self) -> None:
-        while True:
-            self._timer_changed.clear()
-            now = self.clock.now()
-            while self._timers and self._timers[0][0] <= now:
-                _, instance_id = heapq.heappop(self._timers)
-                self.mark_ready(instance_id)
-            if self._timers:
-                await self.clock.sleep_until(self._timers[0][0], self._timer_changed)
-            else:
-                await self._timer_changed.wait()
 
     def _send_ready(self) -> None:
         """Prepare and invoke the ready episodes, one per instance, up to the in-flight bound."""
@@ -350,49 +286,13 @@ class Dispatcher:
 
     def record_activity_result(self, work: ActivityRow, event: dict[str, Any]) -> None:
         """Retire the work item and queue its result for the instance, in the open transaction."""
-        store = self.store
-        if not store.delete_activity(work.id):
-            return  # the instance ended or was purged meanwhile
-        self._say_if_large(work.name, "result", event.get("Result"), work.instance_id)
-        current = store.execution_state(work.instance_id)
-        if current is None:
-            return  # purged
-        status, execution_id = current
-        if execution_id == work.execution_id and not RuntimeStatus(status).is_ended:
-            store.add_message(work.instance_id, event, work.execution_id)
+        if self.writer.record_activity_result(work, event):
             self.mark_ready(work.instance_id)
-
-    def _say_if_large(self, name: str, direction: str, payload: str | None, instance: str) -> None:
-        """Name, once per activity and direction, a payload Azure Storage would keep out of line
-        (``large_messages``): it works there, but costs blob reads on every replay."""
-        if (name, direction) in self._said_large:
-            return
-        reasons = out_of_line_reasons(payload)
-        if reasons:
-            self._said_large.add((name, direction))
-            log.warning(
-                "The %s of activity %r (instance %s) is large for Azure Storage: %s. There the "
-                "Durable extension would store it in the task hub's large-messages blob container "
-                "and download it again whenever the history is replayed; devhost keeps it inline. "
-                "Pass large data by reference (a blob name) instead. (Said once per activity and "
-                "direction.)",
-                direction,
-                name,
-                instance,
-                "; ".join(reasons),
-            )
 
     # -- episodes -----------------------------------------------------------------------------
     def context_for(self, instance: InstanceRow, now: str) -> EpisodeContext:
-        return EpisodeContext(
-            instance_id=instance.instance_id,
-            name=instance.name,
-            execution_id=instance.execution_id,
-            parent=instance.parent,
-            now=now,
-            activities=self._activity_names,
-            orchestrators=self._orchestrator_names,
-        )
+        """What the pure core needs to know about ``instance`` and the app."""
+        return self.writer.context_for(instance, now)
 
     def _prepare(self, instance_id: str) -> Prepared | None:
         """Read the instance and choose its batch; None when there is nothing to run."""
@@ -417,7 +317,7 @@ class Dispatcher:
         return Prepared(
             instance=instance,
             now=now,
-            new_events=[make_event(EventType.ORCHESTRATOR_STARTED, now), *batch.events],
+            new_events=[orchestrator_started(now), *batch.events],
             consumed=[m.id for m in batch.messages] + batch.stale,
             more=batch.more,
             seen=_seen(instance),
@@ -456,40 +356,7 @@ class Dispatcher:
         self, instance: InstanceRow, outcome: Outcome, now: str, consumed: list[int]
     ) -> Effects:
         """Write ``outcome`` in the open transaction; its effects run after the COMMIT."""
-        instance_id = instance.instance_id
-        effects = Effects(instance_id)
-        if outcome.restart is not None:
-            self._restart(instance, outcome, now, consumed, effects)
-            self._uncommitted.append(effects)
-            return effects
-        for child in outcome.children:
-            self._start_child(instance, child.seq, child.name, child.instance_id, child.input, now)
-            effects.ready.append(child.instance_id)
-        for problem in outcome.problems:
-            log.error(
-                "Instance %s (%s): %s Nothing was scheduled: on Azure the Durable extension "
-                "swallows this error and the instance stays Running forever; devhost does the "
-                "same (see devhostProblems in its status).",
-                instance_id,
-                instance.name,
-                problem,
-            )
-            outcome.state.problems.append(problem)
-        instance.runtime_status = outcome.runtime_status
-        instance.state = outcome.state
-        instance.last_updated_time = now
-        if outcome.custom_status_set:
-            instance.custom_status = outcome.custom_status
-        if outcome.ending is not None:
-            instance.output = outcome.ending.output
-        encoded = [encode(event, played=True) for event in outcome.events]
-        self.stats.history_bytes += sum(len(text.encode("utf-8")) for text in encoded)
-        for activity in outcome.activities:
-            self._say_if_large(activity.name, "input", activity.input, instance_id)
-        works = self.store.commit_episode(instance, outcome, consumed, encoded)
-        effects.activities.extend(works)
-        effects.timers.extend((parse_timestamp(t.fire_at), instance_id) for t in outcome.timers)
-        effects.ready.extend(m.instance_id for m in outcome.messages)
+        effects = self.writer.commit(instance, outcome, now, consumed)
         self._uncommitted.append(effects)
         return effects
 
@@ -503,109 +370,12 @@ class Dispatcher:
     ) -> Effects:
         """End an instance from outside an episode (terminated, or failed by devhost), in the
         open transaction; its output is ``output`` (JSON text), by default the reason."""
-        now = self.now()
-        context = self.context_for(instance, now)
-        text = output if output is not None else compact(reason)
-        outcome = ending(context, instance.state, status, text, reason, first_event)
-        return self.commit(instance, outcome, now, consumed=[])
-
-    def _start_child(
-        self,
-        parent: InstanceRow,
-        seq: int,
-        name: str,
-        child_id: str,
-        input_text: str | None,
-        now: str,
-    ) -> None:
-        """Create a sub-orchestration, or tell the parent why not (an instance of that id is
-        still running: the extension refuses it as it refuses a duplicate start)."""
-        existing = self.store.get_instance(child_id)
-        if existing is not None and not existing.ended:
-            reason = (
-                f"An Orchestration instance with the status {existing.runtime_status} already "
-                "exists."
-            )
-            message = child_failed(self.context_for(parent, now), seq, reason)
-            self.store.add_message(message.instance_id, message.event, message.execution_id)
-            return
-        row = new_instance(
-            name, child_id, input_text, now, ParentRef(parent.instance_id, parent.execution_id, seq)
-        )
-        self.store.create_instance(row, started_event(row, now))
-
-    def _restart(
-        self,
-        instance: InstanceRow,
-        outcome: Outcome,
-        now: str,
-        consumed: list[int],
-        effects: Effects,
-    ) -> None:
-        """Continue as new. Raised events the orchestrator has not consumed are dropped, as on
-        Azure: the extension's out-of-proc shim calls ``ContinueAsNew(input)`` without
-        ``preserveUnprocessedEvents`` and the Python SDK cannot ask for it. devhost says so in a
-        WARNING instead of hiding the loss. Events raised after this commit reach the new
-        execution, as there."""
-        assert outcome.restart is not None
-        store = self.store
-        instance_id = instance.instance_id
-        delivered = [*store.load_history(instance_id), *outcome.restart.delivered]
-        dropped = unconsumed_events(delivered, outcome.restart.waits)
-        taken = set(consumed)
-        dropped.extend(  # left behind a retry-related event, but in Azure's batch all the same
-            m.event.get("Name") or "?"
-            for m in store.all_messages(instance_id)
-            if m.event["EventType"] == EventType.EVENT_RAISED and m.id not in taken
-        )
-        if dropped:
-            log.warning(
-                "Instance %s continued as new with %d unprocessed event(s) %s: they are DROPPED, "
-                "as on Azure (the Python SDK's continue_as_new does not preserve unprocessed "
-                "events). Wait for every event before continue_as_new, or pass them in its input.",
-                instance_id,
-                len(dropped),
-                ", ".join(repr(name) for name in dropped),
-            )
-        instance.input = outcome.restart.input
-        instance.execution_id = uuid.uuid4().hex
-        instance.state = OrchestrationState()
-        instance.runtime_status = RuntimeStatus.RUNNING
-        # Azure Storage sets CreatedTime from each ExecutionStarted, the new execution's too
-        # (AzureTableTrackingStore.UpdateStateAsync).
-        instance.created_time = now
-        instance.last_updated_time = now
-        if outcome.custom_status_set:
-            instance.custom_status = outcome.custom_status
-        store.start_new_execution(instance, started_event(instance, now))
-        effects.ready.append(instance_id)
+        effects = self.writer.end_instance(instance, status, reason, first_event, output)
+        self._uncommitted.append(effects)
+        return effects
 
     def _fail_unrecordable(self, instance_id: str, error: Exception) -> None:
-        """An episode that cannot be recorded fails its instance instead of looping forever.
-
-        The same messages would fail the same way in every later episode (a value that cannot be
-        stored, a devhost bug), so the instance ends Failed with the reason, and its inbox goes
-        with it. A database that cannot be written at all (disk full, I/O error) is no fault of
-        the instance: its work stays in SQLite and runs again after a restart."""
-        if isinstance(error, sqlite3.OperationalError):
-            log.exception("devhost could not write %s (it runs after a restart)", instance_id)
-            return
-        reason = (
-            (
-                f"devhost could not record an episode of this instance "
-                f"({type(error).__name__}: {error})"
-            )
-            .encode("utf-8", "backslashreplace")
-            .decode("utf-8")
-        )
-        log.error("Instance %s failed: %s", instance_id, reason, exc_info=error)
-        mark = len(self._uncommitted)
-        try:
-            with self.store.transaction():
-                instance = self.store.get_instance(instance_id)
-                if instance is None or instance.ended:
-                    return
-                self.end_instance(instance, RuntimeStatus.FAILED, reason)
-        except Exception:
-            del self._uncommitted[mark:]
-            log.exception("devhost could not record the failure of instance %s", instance_id)
+        """Fail an instance whose episode cannot be recorded (``OutcomeWriter``'s rules)."""
+        effects = self.writer.fail_unrecordable(instance_id, error)
+        if effects is not None:
+            self._uncommitted.append(effects)

@@ -31,19 +31,21 @@ from devhost.core.options import HostOptions
 from devhost.core.records import InstanceRow
 from devhost.core.rewind import rewind_history
 from devhost.core.status_body import status_body
-from devhost.protocol.history import (
-    EventType,
-    encode,
-    format_timestamp,
-    make_event,
-    parse_timestamp,
-    public_history,
+from devhost.protocol.events import (
+    event_raised,
+    execution_resumed,
+    execution_suspended,
+    execution_terminated,
+    generic_event,
+    timer_fired,
 )
+from devhost.protocol.history import encode, format_timestamp, parse_timestamp, public_history
 from devhost.protocol.json_text import InvalidJson, check_json_text
 from devhost.protocol.runtime_status import PURGEABLE, RuntimeStatus
 from devhost.runtime.clock import Clock
-from devhost.runtime.dispatcher import Dispatcher, Effects, EngineStats
+from devhost.runtime.dispatcher import Dispatcher
 from devhost.runtime.orchestrator_runner import LogInvocation
+from devhost.runtime.outcome_writer import Effects, EngineStats
 from devhost.runtime.store import Store
 from devhost.workers.invocations import Invoker
 
@@ -80,9 +82,8 @@ class Engine:
         if self.store is None:
             self.store = open_store(self.options)
         dispatcher = Dispatcher(
-            self.app, self.store, self.clock, self.invoker, self._log_invocation
+            self.app, self.store, self.clock, self.invoker, self._log_invocation, self.stats
         )
-        dispatcher.stats = self.stats
         dispatcher.episode_listeners = self.episode_listeners
         self._dispatcher = dispatcher
         dispatcher.start()
@@ -171,9 +172,7 @@ class Engine:
             raise InstanceEnded(
                 f"Instance '{instance_id}' is {instance.runtime_status}; it takes no more events."
             )
-        event = make_event(
-            EventType.EVENT_RAISED, dispatcher.now(), Name=event_name, Input=data_json or "null"
-        )
+        event = event_raised(event_name, data_json or "null", dispatcher.now())
         with store.transaction():
             store.add_message(instance_id, event)
         dispatcher.mark_ready(instance_id)
@@ -182,7 +181,7 @@ class Engine:
         store, dispatcher = self._running
         instance = self._require_active(instance_id)
         output = _terminate_output(reason)
-        terminated = make_event(EventType.EXECUTION_TERMINATED, dispatcher.now(), Input=output)
+        terminated = execution_terminated(output, dispatcher.now())
         with store.transaction():
             effects = dispatcher.end_instance(
                 instance, RuntimeStatus.TERMINATED, reason, first_event=terminated, output=output
@@ -237,7 +236,7 @@ class Engine:
                     fire_at,
                 )
                 continue
-            fired = make_event(EventType.TIMER_FIRED, fire_at, TimerId=seq, FireAt=fire_at)
+            fired = timer_fired(seq, fire_at)
             store.add_message(instance_id, fired, instance.execution_id, fire_at)
             effects.timers.append((moment, instance_id))
         if rewound.activities:
@@ -253,7 +252,7 @@ class Engine:
         for child in failed:
             self._rewind_tree(child, now, reason, effects)
         if not failed:
-            wake = make_event(EventType.GENERIC_EVENT, now, Data=reason)
+            wake = generic_event(reason, now)
             store.add_message(instance_id, wake, instance.execution_id)
 
     async def purge(self, instance_id: str) -> int:
@@ -353,15 +352,15 @@ class Engine:
         status = instance.runtime_status
         if suspended and status in (RuntimeStatus.PENDING, RuntimeStatus.RUNNING):
             instance.runtime_status = RuntimeStatus.SUSPENDED
-            kind = EventType.EXECUTION_SUSPENDED
+            recorded = execution_suspended
         elif not suspended and status == RuntimeStatus.SUSPENDED:
             instance.runtime_status = RuntimeStatus.RUNNING
-            kind = EventType.EXECUTION_RESUMED
+            recorded = execution_resumed
         else:
             return
         now = dispatcher.now()
         instance.last_updated_time = now
-        encoded = [encode(make_event(kind, now, Reason=reason), played=True)]
+        encoded = [encode(recorded(reason, now), played=True)]
         with store.transaction():
             store.append_history(instance_id, encoded)
             store.put_instance(instance)

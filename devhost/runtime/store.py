@@ -9,15 +9,15 @@ Opening, locking and checking the file is ``state_file.py``'s job.
 
 The store also keeps each execution's history as the SDK will be handed it (the stored text of
 each event, already marked played), so that an episode neither re-reads nor re-encodes its
-history. It is the one owner of that cache: only its own history-writing methods change it, and a
-transaction or savepoint that rolls back drops every instance it touched, so the cache never holds
-what the database does not.
+history. It is the one owner of that cache (``history_cache.py``): only its own history-writing
+methods change it, and a transaction or savepoint that rolls back drops every instance it touched,
+so the cache never holds what the database does not. All of devhost's SQL is here and in
+``state_file.py``.
 """
 
 import json
 import os
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,12 +25,10 @@ from typing import Any
 
 from devhost.core.outcome import Outcome
 from devhost.core.records import ActivityRow, InboxRow, InstanceRow, OrchestrationState, ParentRef
-from devhost.protocol.history import EventType, make_event
+from devhost.protocol.events import timer_fired
 from devhost.protocol.runtime_status import RuntimeStatus
+from devhost.runtime.history_cache import HistoryCache
 from devhost.runtime.state_file import SCHEMA, open_database, open_locked
-
-HISTORY_CACHE_SIZE = 10_000
-"""Executions whose history stays in memory (least recently used first out)."""
 
 _INSTANCE_COLUMNS = (
     "instance_id, name, execution_id, runtime_status, input, output, custom_status, "
@@ -57,6 +55,12 @@ def _instance(row: tuple[Any, ...]) -> InstanceRow:
     )
 
 
+def is_unwritable(error: BaseException) -> bool:
+    """SQLite could not write at all (disk full, I/O error, a lock): no fault of the instance
+    being written, whose work stays in the file and runs again after a restart."""
+    return isinstance(error, sqlite3.OperationalError)
+
+
 class Store:
     """A thin, synchronous SQLite layer; the engine calls it from the event loop thread only."""
 
@@ -75,9 +79,7 @@ class Store:
                 raise
         self._depth = 0
         self.commits_since_checkpoint = 0
-        self._played: OrderedDict[str, list[str]] = OrderedDict()
-        # Instances whose cached history each open transaction level changed.
-        self._touched: list[set[str]] = []
+        self._cache = HistoryCache()
 
     def close(self) -> None:
         self.db.close()
@@ -93,17 +95,14 @@ class Store:
         alone on error, and commits with the outermost one (the engine's group commit runs many
         episodes, each in its own savepoint, under one COMMIT). What rolls back also leaves the
         history cache (the instances it touched are read again from the database)."""
-        self._touched.append(set())
+        self._cache.begin()
         try:
             with self._sql_transaction() as db:
                 yield db
         except BaseException:
-            for instance_id in self._touched.pop():
-                self._played.pop(instance_id, None)
+            self._cache.rolled_back()
             raise
-        touched = self._touched.pop()
-        if self._touched:
-            self._touched[-1] |= touched
+        self._cache.released()
 
     @contextmanager
     def _sql_transaction(self) -> Iterator[sqlite3.Connection]:
@@ -210,7 +209,7 @@ class Store:
         """Remove an instance and everything it owns (history, inbox, pending activity work)."""
         for table in ("instances", "history", "inbox", "activities"):
             self.db.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
-        self._cache(instance_id, None)
+        self._cache.put(instance_id, None)
 
     # -- episodes ----------------------------------------------------------------------------
     def commit_episode(
@@ -229,9 +228,7 @@ class Store:
         for seq in outcome.cancelled_timers:
             self.delete_timer(instance_id, seq)
         for timer in outcome.timers:
-            fired = make_event(
-                EventType.TIMER_FIRED, timer.fire_at, TimerId=timer.seq, FireAt=timer.fire_at
-            )
+            fired = timer_fired(timer.seq, timer.fire_at)
             self.add_message(instance_id, fired, execution_id, timer.fire_at)
         works = [
             ActivityRow(
@@ -276,16 +273,14 @@ class Store:
         return self._history(instance_id)
 
     def _history(self, instance_id: str) -> list[str]:
-        cached = self._played.get(instance_id)
+        cached = self._cache.get(instance_id)
         if cached is None:
             rows = self.db.execute(
                 "SELECT event FROM history WHERE instance_id = ? ORDER BY position",
                 (instance_id,),
             ).fetchall()
             cached = [row[0] for row in rows]
-            self._cache(instance_id, cached)
-        else:
-            self._played.move_to_end(instance_id)
+            self._cache.put(instance_id, cached)
         return cached
 
     def append_history(self, instance_id: str, encoded_events: list[str]) -> None:
@@ -297,7 +292,7 @@ class Store:
             [(instance_id, start + i, text) for i, text in enumerate(encoded_events)],
         )
         history.extend(encoded_events)  # in place: a rollback drops the whole entry
-        self._cache(instance_id, history)
+        self._cache.put(instance_id, history)
 
     def replace_history(self, instance_id: str, encoded_events: list[str]) -> None:
         """Rewrite an execution's history (a rewind turns failures into GenericEvents)."""
@@ -306,19 +301,7 @@ class Store:
 
     def clear_history(self, instance_id: str) -> None:
         self.db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
-        self._cache(instance_id, [])
-
-    def _cache(self, instance_id: str, history: list[str] | None) -> None:
-        """Set (or drop, with None) the cached history, noting it for a rollback."""
-        if self._touched:
-            self._touched[-1].add(instance_id)
-        if history is None:
-            self._played.pop(instance_id, None)
-            return
-        self._played[instance_id] = history
-        self._played.move_to_end(instance_id)
-        if len(self._played) > HISTORY_CACHE_SIZE:
-            self._played.popitem(last=False)
+        self._cache.put(instance_id, [])
 
     # -- inbox -------------------------------------------------------------------------------
     def add_message(

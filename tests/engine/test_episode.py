@@ -10,15 +10,9 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-from devhost.core.episode import (
-    EpisodeContext,
-    NewActivity,
-    NewTimer,
-    decide,
-    ending,
-    select_batch,
-    unconsumed_events,
-)
+from devhost.core.batch import select_batch
+from devhost.core.episode import decide, ending, unconsumed_events
+from devhost.core.outcome import EpisodeContext, NewActivity, NewTimer
 from devhost.core.records import InboxRow, OrchestrationState, ParentRef, PendingTask, RetryState
 from devhost.protocol.history import EventType, make_event
 from devhost.protocol.runtime_status import RuntimeStatus
