@@ -23,45 +23,19 @@ next id from 0 in the order the orchestrator schedules it; external events take 
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from enum import IntEnum
 from typing import Any
 
 import azure.functions as func
+
+# The kinds and the timestamp format are devhost's own (the extension's numbers and text), so a
+# history built here is read exactly as devhost reads the ones it records.
+from devhost.protocol.actions import ActionType
+from devhost.protocol.history import EventType, format_timestamp, make_event
 
 START = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
 """When test instances start: a fixed time, so timer deadlines are predictable."""
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
-
-
-class EventType(IntEnum):
-    """The extension's ``EventType`` numbers (DurableTask.Core's EventType) used here."""
-
-    EXECUTION_STARTED = 0
-    TASK_SCHEDULED = 4
-    TASK_COMPLETED = 5
-    TASK_FAILED = 6
-    TIMER_CREATED = 10
-    TIMER_FIRED = 11
-    ORCHESTRATOR_STARTED = 12
-    ORCHESTRATOR_COMPLETED = 13
-    EVENT_RAISED = 15
-
-
-class ActionType(IntEnum):
-    """The SDK's ``actionType`` numbers in the actions it returns."""
-
-    CALL_ACTIVITY = 0
-    CONTINUE_AS_NEW = 4
-    CREATE_TIMER = 5
-    WAIT_FOR_EXTERNAL_EVENT = 6
-    WHEN_ANY = 11
-    WHEN_ALL = 12
-
-
-def format_timestamp(moment: datetime) -> str:
-    """``2026-11-22T10:00:00.000000Z``: the event timestamp format used in these histories."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class History:
@@ -169,15 +143,7 @@ class History:
         return number
 
     def _add(self, event_type: EventType, *, event_id: int = -1, **fields: Any) -> None:
-        self._current.append(
-            {
-                "EventType": int(event_type),
-                "EventId": event_id,
-                "IsPlayed": False,
-                "Timestamp": format_timestamp(self.now),
-                **fields,
-            }
-        )
+        self._current.append(make_event(event_type, format_timestamp(self.now), event_id, **fields))
 
 
 def _json(value: Any) -> str | None:
