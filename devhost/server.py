@@ -25,7 +25,8 @@ from aiohttp import web
 from devhost.app.loader import AppIndex
 from devhost.core.options import HostOptions
 from devhost.http import errors as http_errors
-from devhost.http.durable_api import DurableApi, not_found
+from devhost.http.durable_answers import not_found
+from devhost.http.durable_api import DurableApi
 from devhost.http.http_triggers import HttpTriggerHandler
 from devhost.http.keys import ENV_NAMES, HostKeys, unauthorized
 from devhost.http.request_body import MAX_REQUEST_BYTES

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost.http.durable_api import error_response
+from devhost.http.durable_answers import error_response
 from devhost.http.routing import Route
 from devhost.protocol.runtime_status import ENDED
 from devhost.runtime.engine import Engine

@@ -21,16 +21,15 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost.core.errors import (
-    DevhostError,
-    InstanceEnded,
-    InstanceExists,
-    InstanceNotFound,
-    InvalidInstanceId,
-    NotFailed,
-    UnknownOrchestrator,
-)
+from devhost.core.errors import DevhostError
 from devhost.core.instance_ids import event_name_problem, validate_instance_id
+from devhost.http.durable_answers import (
+    SOMETHING_WENT_WRONG,
+    check_status_response,
+    devhost_error_response,
+    error_response,
+    not_found,
+)
 from devhost.http.request_body import BodyError, read_body
 from devhost.http.request_values import (
     QueryValues,
@@ -44,7 +43,7 @@ from devhost.http.request_values import (
     parse_statuses,
 )
 from devhost.http.routing import Params, Route, RouteHandler
-from devhost.http.urls import HostUrls, management_urls
+from devhost.http.urls import HostUrls
 from devhost.protocol.json_text import InvalidJson
 from devhost.protocol.runtime_status import ENDED, NOT_ENDED, RuntimeStatus, runtime_status
 from devhost.runtime.engine import Engine
@@ -54,72 +53,7 @@ log = logging.getLogger("devhost.http.durable_api")
 CONTINUATION_HEADER = "x-ms-continuation-token"
 DEFAULT_PAGE_SIZE = 100
 
-CHECK_STATUS_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
-
-
-ARGUMENTS_INCORRECT = "One or more of the arguments submitted is incorrect"
-SOMETHING_WENT_WRONG = "Something went wrong while processing your request"
-
-# The engine's refusals as the extension answers them: (status, Message, ExceptionType); the
-# exception's own text is the ExceptionMessage. HttpApiHandler has no 409: a duplicate start's
-# OrchestrationAlreadyExistsException reaches its catch-all and answers 500.
-ERROR_ANSWERS: tuple[tuple[type[DevhostError], int, str | None, str | None], ...] = (
-    (InvalidInstanceId, 400, ARGUMENTS_INCORRECT, "System.ArgumentException"),
-    (UnknownOrchestrator, 400, ARGUMENTS_INCORRECT, "System.ArgumentException"),
-    (
-        InstanceExists,
-        500,
-        SOMETHING_WENT_WRONG,
-        "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
-    ),
-    (NotFailed, 500, SOMETHING_WENT_WRONG, "System.InvalidOperationException"),
-    (InstanceNotFound, 404, None, None),
-    (InstanceEnded, 410, None, None),
-)
-"""The extension's answer to each refusal of the engine, in one place (no body where it sends
-none)."""
-
-# DurableClient.StartNewAsync passes these two messages as ArgumentException's *paramName*, so
-# .NET renders them like this (the length rule has its arguments the right way round).
-_SWAPPED_ARGUMENT_MESSAGES = (
-    "Orchestration instance ids must not start with @.",
-    "Orchestration instance ids must not contain /, \\, #, ?, or control characters.",
-)
-
-
-def check_status_response(
-    origin: str, instance_id: str, task_hub: str, code: str | None = None
-) -> web.Response:
-    """``CreateCheckStatusResponse``: 202, the payload (no rewind URL), Location, Retry-After 10."""
-    urls = management_urls(origin, instance_id, task_hub, code=code)
-    urls.pop("rewindPostUri")
-    return web.json_response(
-        urls,
-        status=202,
-        headers={"Location": urls["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER},
-    )
-
-
-def error_body(
-    message: str, exception_message: str | None = None, exception_type: str | None = None
-) -> dict[str, str]:
-    """The ASP.NET ``HttpError`` shape the extension answers errors with (no stack trace)."""
-    body = {"Message": message}
-    if exception_message is not None:
-        body["ExceptionMessage"] = exception_message
-    if exception_type is not None:
-        body["ExceptionType"] = exception_type
-    return body
-
-
-def error_response(
-    status: int,
-    message: str,
-    exception_message: str | None = None,
-    exception_type: str | None = None,
-) -> web.Response:
-    return web.json_response(error_body(message, exception_message, exception_type), status=status)
 
 
 Handler = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
@@ -142,7 +76,7 @@ class DurableApi:
             try:
                 return await handler(request, params)
             except DevhostError as exc:
-                return self._devhost_error(exc)
+                return devhost_error_response(exc)
             except BodyError as exc:  # too large or cut short: host-level answers
                 return exc.response()
             except Exception:
@@ -193,18 +127,6 @@ class DurableApi:
     def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
         origin = self.urls.origin_for(str(request.url.origin()))
         return check_status_response(origin, instance_id, self.task_hub, self.urls.code)
-
-    def _devhost_error(self, exc: DevhostError) -> web.Response:
-        text = str(exc) or type(exc).__name__
-        status, message, exception_type = next(
-            (answer[1:] for answer in ERROR_ANSWERS if isinstance(exc, answer[0])),
-            (500, SOMETHING_WENT_WRONG, None),
-        )
-        if message is None:
-            return web.Response(status=status)
-        if text in _SWAPPED_ARGUMENT_MESSAGES:
-            text = f"instanceId (Parameter '{text}')"
-        return error_response(status, message, text, exception_type)
 
     # -- start -----------------------------------------------------------------------------
 
@@ -447,11 +369,6 @@ def _without_empty_history(status: dict[str, Any]) -> dict[str, Any]:
     if status.get("historyEvents") is None:
         return {k: v for k, v in status.items() if k != "historyEvents"}
     return status
-
-
-def not_found() -> web.Response:
-    """The extension's 404: no body."""
-    return web.Response(status=404)
 
 
 def _accepted() -> web.Response:
