@@ -1,6 +1,7 @@
 """devhost's errors. Client mistakes carry a message fit for a client and no HTTP status: the
-HTTP layer maps each type to the extension's answer in one table (``http.durable_answers.ERROR_ANSWERS``).
-Start-up failures share :class:`StartupError`, which the CLI reports in one line."""
+HTTP layer maps each type to the extension's answer in one table
+(``http.durable_answers.ERROR_ANSWERS``). Start-up failures share :class:`StartupError`, which the
+CLI reports in one line."""
 
 
 class DevhostError(Exception):
