@@ -9,7 +9,6 @@ from . import (
     process_batch_item,
     refine_city_recommendation,
     say_hello,
-    status_blobs,
 )
 from .blueprint import blueprint
 
@@ -20,5 +19,4 @@ __all__ = [
     "process_batch_item",
     "refine_city_recommendation",
     "say_hello",
-    "status_blobs",
 ]

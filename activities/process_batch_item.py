@@ -8,7 +8,8 @@ deterministic so that a retried or re-run activity gives the same outcome and te
 
 import hashlib
 
-from orchestrators.batch_progress import PROCESS_BATCH_ITEM, item_name
+from orchestrators.batch_progress import item_name
+from orchestrators.names import PROCESS_BATCH_ITEM
 
 from .blueprint import blueprint
 

@@ -35,33 +35,15 @@ class ApiError(Exception):
 
 
 def json_response(
-    body: Any,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-    *,
-    raw_members: dict[str, bytes] | None = None,
+    body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> func.HttpResponse:
-    """``body`` as JSON with Content-Type application/json.
-
-    ``raw_members`` replaces members of the ``body`` object with UTF-8 JSON given as is (already
-    serialised, and known to be JSON: an offloaded status checked against its SHA-256)."""
-    data = json.dumps(body).encode() if not raw_members else _with_raw_members(body, raw_members)
+    """``body`` as JSON with Content-Type application/json."""
     return func.HttpResponse(
-        data,
+        json.dumps(body).encode(),
         status_code=status_code,
         headers={"Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
         mimetype=JSON_CONTENT_TYPE,
     )
-
-
-def _with_raw_members(body: dict[str, Any], raw_members: dict[str, bytes]) -> bytes:
-    members = (
-        json.dumps(key).encode()
-        + b": "
-        + (raw_members[key] if key in raw_members else json.dumps(value).encode())
-        for key, value in body.items()
-    )
-    return b"{" + b", ".join(members) + b"}"
 
 
 def error_response(status_code: int, code: str, message: str) -> func.HttpResponse:

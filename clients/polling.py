@@ -4,9 +4,9 @@ The sample this replaces looped forever with a blocking sleep. Here the loop end
 the instance ending, or at a deadline, and it waits with ``asyncio.sleep`` so the worker's event
 loop keeps serving other requests. Clock and sleep are parameters so tests need not wait.
 
-The comparison is against the resolved custom status (``status_view``): an offloaded status is
-compared by its value, not its reference. Each distinct blob is downloaded once per wait (by its
-SHA-256), however many polls see the same reference.
+The comparison is against the resolved custom status (``custom_status.get_status``): an
+offloaded status is compared by its value, not its reference. Each distinct blob is downloaded
+once (the package caches offloaded content by its SHA-256), however many polls see it.
 """
 
 import asyncio
@@ -17,15 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import azure.durable_functions as df
-from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from .status_view import (
-    BlobCache,
-    has_ended,
-    read_resolved_status,
-    resolve_custom_status,
-    statuses_equal,
-)
+from custom_status import get_status
+
+from .status_view import ENDED_NAMES, statuses_equal
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 MAX_TIMEOUT_SECONDS = 60.0
@@ -43,10 +38,11 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class WaitResult:
-    """The outcome and the last status read (None if the instance was never seen)."""
+    """The outcome and the last status read, in the status API's shape (None if the instance
+    was never seen)."""
 
     outcome: Outcome
-    status: DurableOrchestrationStatus | None
+    status: dict[str, Any] | None
 
 
 async def wait_for_custom_status(
@@ -66,14 +62,13 @@ async def wait_for_custom_status(
     """
     deadline = clock() + timeout
     status = None
-    blobs: BlobCache = {}
     while True:
-        found = await read_resolved_status(client, instance_id, show_input=True, cache=blobs)
+        found = await get_status(client, instance_id, show_input=True)
         if found is not None:
             status = found
-            if statuses_equal(await resolve_custom_status(status, cache=blobs), expected):
+            if statuses_equal(status["customStatus"], expected):
                 return WaitResult(Outcome.MATCHED, status)
-            if has_ended(status):
+            if status["runtimeStatus"] in ENDED_NAMES:
                 return WaitResult(Outcome.ENDED, status)
         remaining = deadline - clock()
         if remaining <= 0:

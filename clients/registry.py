@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrators import names
-from orchestrators.batch_progress import BATCH_PROGRESS, parse_batch_size
+from orchestrators.batch_progress import parse_batch_size
 from orchestrators.inputs import parse_city_choice, parse_reservation
 from orchestrators.set_status_test import sample_status
 
@@ -55,7 +55,7 @@ STARTABLE: tuple[Startable, ...] = (
     ),
     Startable(names.SET_STATUS_TEST, awaited_status=sample_status()),
     Startable(
-        BATCH_PROGRESS,
+        names.BATCH_PROGRESS,
         validate_input=parse_batch_size,
         input_help="The number of items, 1 to 100,000.",
         example_input=500,

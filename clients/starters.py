@@ -20,6 +20,8 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from custom_status import CustomStatusError, status_error_response
+
 from .blueprint import blueprint
 from .http import (
     ApiError,
@@ -38,7 +40,7 @@ from .polling import (
     wait_for_custom_status,
 )
 from .registry import NO_DEFAULT, STARTABLE, Startable, find_startable
-from .status_view import has_ended, instance_exists, status_to_json
+from .status_view import has_ended, instance_exists
 
 
 def _startable(req: func.HttpRequest) -> Startable:
@@ -145,7 +147,10 @@ async def start_and_wait_for_status(
     expected = _awaited_status(req, _startable(req))
     timeout = _timeout(req)
     instance_id = await _start(req, client)
-    result = await wait_for_custom_status(client, instance_id, expected, timeout=timeout)
+    try:
+        result = await wait_for_custom_status(client, instance_id, expected, timeout=timeout)
+    except CustomStatusError as error:  # an offloaded status that cannot be read: 502, 503
+        return status_error_response(error, instance_id)
     if result.outcome is Outcome.TIMED_OUT or result.status is None:
         return accepted(req, instance_id)
-    return json_response(await status_to_json(result.status))
+    return json_response(result.status)

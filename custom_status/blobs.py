@@ -34,7 +34,6 @@ from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import ContainerClient
 
 from custom_status.connection import (
-    DEFAULT_CONTAINER,
     DEV_CONNECTION_STRING,
     StorageSettings,
     close_shared_clients,
@@ -43,13 +42,15 @@ from custom_status.connection import (
 from custom_status.errors import (
     StatusBlobCorrupt,
     StatusBlobMissing,
+    StorageRefused,
     StorageUnavailable,
     SummaryTooLarge,
 )
 from custom_status.naming import blob_name, instance_prefix
-from custom_status.reference import CONTENT_TYPE, StatusReference, unwrap
+from custom_status.reference import StatusReference, unwrap
 from custom_status.sas import MAX_SAS_TTL, sas_url
 from custom_status.size import MAX_INLINE_BYTES, inline_size, utf16_size
+from custom_status.wire import CONTENT_TYPE, DEFAULT_CONTAINER
 
 
 def settings_or_env(settings: StorageSettings | None) -> StorageSettings:
@@ -59,18 +60,22 @@ def settings_or_env(settings: StorageSettings | None) -> StorageSettings:
 
 @contextmanager
 def storage_errors(action: str) -> Iterator[None]:
-    """Turn transport failures and server errors into ``StorageUnavailable``.
+    """Turn transport failures and server errors into ``StorageUnavailable``, and other client
+    errors (4xx: a wrong key, a missing role) into ``StorageRefused``.
 
-    Not-found and client errors (4xx) pass through: callers map not-found to their own meaning,
-    and other 4xx are bugs or configuration (wrong key) that a retry later will not fix.
+    Not-found passes through: callers catch it inside this block and map it to their own meaning
+    (a missing blob, a container to create). Other 4xx are configuration that a retry later will
+    not fix, so they are not ``StorageUnavailable``.
     """
     try:
         yield
+    except ResourceNotFoundError:
+        raise
     except HttpResponseError as exc:
         status = exc.status_code or 0
         if status >= 500 or status in (408, 429):
             raise StorageUnavailable(f"{action}: storage answered {status}") from exc
-        raise
+        raise StorageRefused(action, exc.status_code) from exc
     except (ServiceRequestError, ServiceResponseError) as exc:
         raise StorageUnavailable(f"{action}: storage unreachable ({exc})") from exc
     except AzureError as exc:  # other transport-level failures (e.g. connection reset)

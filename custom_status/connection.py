@@ -32,9 +32,12 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 
 from custom_status.errors import StorageNotConfigured
-
-DEFAULT_CONTAINER = "custom-status"
-DEFAULT_CONNECTION = "AzureWebJobsStorage"
+from custom_status.wire import (
+    CONNECTION_SETTING,
+    CONTAINER_SETTING,
+    DEFAULT_CONNECTION,
+    DEFAULT_CONTAINER,
+)
 
 DEV_ACCOUNT_NAME = "devstoreaccount1"
 # The well-known development storage key: public by design, it only unlocks a local emulator.
@@ -87,7 +90,7 @@ class StorageSettings:
     all, the client's retries included; then it fails with ``StorageUnavailable``. Without it an
     attempt against storage that accepts connections but does not answer could wait the read
     timeout on every request and every retry (minutes), while the orchestrator's own retry policy
-    (``orchestrators.status.UPLOAD_RETRY``) is what rides out long outages."""
+    (``custom_status.retry.UPLOAD_RETRY``) is what rides out long outages."""
     account_url: str = ""
     credential: str = ""
     client_id: str = ""
@@ -107,8 +110,8 @@ class StorageSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StorageSettings:
         """Settings from app settings (environment variables in the Functions host)."""
         env = os.environ if environ is None else environ
-        name = env.get("STATUS_BLOB_CONNECTION", "").strip() or DEFAULT_CONNECTION
-        container = env.get("STATUS_BLOB_CONTAINER", "").strip() or DEFAULT_CONTAINER
+        name = env.get(CONNECTION_SETTING, "").strip() or DEFAULT_CONNECTION
+        container = env.get(CONTAINER_SETTING, "").strip() or DEFAULT_CONTAINER
         raw = env.get(name, "").strip()
         if raw:
             return cls(connection_string=resolve_connection_string(raw), container=container)

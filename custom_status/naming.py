@@ -29,7 +29,9 @@ import binascii
 import hashlib
 import re
 
-ROOT = "status/"
+from custom_status.wire import BLOB_ROOT
+
+ROOT = BLOB_ROOT
 MAX_READABLE = 40
 MAX_ENCODED = 512
 

@@ -20,8 +20,10 @@ Two envelopes, each a JSON object with exactly one ``$``-prefixed key:
       orchestrator sets, a client of our status API gets exactly that value back.
 
 ``unwrap`` undoes the second envelope; resolving a reference needs storage and lives in
-``custom_status.blobs.resolve_status``. Anything not shaped like an envelope is an ordinary status
-and passes through unchanged, so statuses set before this scheme existed still read correctly.
+``custom_status.blobs.resolve_status``. (A third envelope, ``$customStatusLog``, is the
+append-style status of ``log_reference.py``.) Anything not shaped like an envelope is an
+ordinary status and passes through unchanged, so statuses set before this scheme existed still
+read correctly.
 """
 
 from __future__ import annotations
@@ -31,10 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from custom_status.errors import InvalidStatusReference
-
-REF_KEY = "$customStatusRef"
-VALUE_KEY = "$customStatusValue"
-CONTENT_TYPE = "application/json"
+from custom_status.wire import CONTENT_TYPE, REF_KEY, VALUE_KEY
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 

@@ -9,7 +9,8 @@ as ``/api/status`` resolves it, is the table of the items done so far::
                 "message": "..."}, ...]}
 
 Each row is about 320 UTF-16 bytes, so the table passes the host's 16,384-byte limit after about
-50 items and reaches ~32 MB at 100,000. It is an append-style status (``append_status.py``): rows
+50 items and reaches ~32 MB at 100,000. It is an append-style status (``custom_status.
+append_custom_status``): rows
 are appended to the instance's log blob, and the host holds only the log reference with the
 summary ``{"done", "total", "state"}``. ``ProcessBatchItem`` reports only what its work produced
 (``{"result", "checksum"}``) and the orchestrator makes the row from it (``status_row``), so a row
@@ -26,10 +27,10 @@ no fan-in.) BatchProgress takes no external events, so the events continue-as-ne
 cannot exist. The output is ``{"done", "total", "failed"}``.
 
 Storage down: each append is retried with backoff for about a minute and a half
-(``orchestrators.status.UPLOAD_RETRY``), so an Azurite restart or a throttling burst only delays
+(``custom_status.UPLOAD_RETRY``), so an Azurite restart or a throttling burst only delays
 the batch. If storage stays down longer, the instance fails and its summary says
 ``"state": "failed"`` with a ``"reason"``, next to the rows appended before
-(``append_status.failed_status``), instead of still saying ``"running"``.
+(``custom_status``'s ``failed_status``), instead of still saying ``"running"``.
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from .append_status import append_custom_status
+from custom_status import append_custom_status
+
 from .blueprint import blueprint
 from .inputs import InvalidInput, describe
+from .names import BATCH_PROGRESS, PROCESS_BATCH_ITEM
 from .payloads import orchestration_input
-
-BATCH_PROGRESS = "BatchProgress"
-PROCESS_BATCH_ITEM = "ProcessBatchItem"
 
 MIN_BATCH_SIZE = 1
 MAX_BATCH_SIZE = 100_000

@@ -16,11 +16,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from custom_status import set_custom_status
+
 from .blueprint import blueprint
 from .inputs import describe, echo, parse_city_choice
 from .names import CITY_RECOMMENDER, CITY_SELECTED, REFINE_CITY_RECOMMENDATION
 from .payloads import event_payload, orchestration_input
-from .status import set_custom_status
 
 _RECOMMENDATIONS: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
     1: (("Tokyo", "Seattle"), ("Spring", "Summer")),

@@ -9,9 +9,10 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from custom_status import set_custom_status
+
 from .blueprint import blueprint
 from .names import E1_HELLO_SEQUENCE, SAY_HELLO
-from .status import set_custom_status
 
 CITIES = ("Tokyo", "Seattle", "London")
 

@@ -24,11 +24,12 @@ from urllib.parse import urlencode
 
 import azure.durable_functions as df
 
+from custom_status import set_custom_status
+
 from .blueprint import blueprint
 from .inputs import echo, parse_reservation
 from .names import BOOKING_CONFIRMED, CALCULATE_DISCOUNT, RESERVE_TICKET
 from .payloads import event_payload, orchestration_input
-from .status import set_custom_status
 
 BOOKING_SITE = "https://www.myawesomebookingweb.com/book"
 

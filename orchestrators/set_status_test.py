@@ -10,9 +10,10 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from custom_status import set_custom_status
+
 from .blueprint import blueprint
 from .names import DO_WORK, SET_STATUS_TEST
-from .status import set_custom_status
 
 
 def sample_status() -> dict[str, Any]:

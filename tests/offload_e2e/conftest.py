@@ -1,6 +1,7 @@
-"""Fixtures of the offload end-to-end tests: Azurite, and devhost running the test app on it.
+"""Fixtures of the app's offload end-to-end tests: Azurite, and devhost running the app on it.
 
-One devhost (``app/``: the real app plus the test-only ``StatusScript``) serves the whole session
+The custom_status package's own end-to-end tests are in tests/custom_status. One devhost
+(``app/``: the real app plus the test-only ``StatusScript``) serves the whole session
 on the session Azurite, with its own container; tests use fresh instance ids. Tests that stop
 storage start their own Azurite and devhost (``test_storage_outage.py``).
 """
@@ -10,7 +11,6 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -90,19 +90,3 @@ def instance_id(request: pytest.FixtureRequest) -> str:
     """A fresh instance id named after the test (readable in devhost's log and blob names)."""
     readable = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)[:40]
     return f"{readable}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module")
-def get_instance_status() -> Any:
-    """The app's ``GetInstanceStatus`` below the SDK's client middleware (it takes a client), for
-    in-process tests with a stand-in durable client. Indexed through an app of its own:
-    ``get_functions()`` refuses to run twice on one app."""
-    import azure.durable_functions as df
-    import azure.functions as func
-
-    from clients import blueprint as clients_blueprint
-
-    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    app.register_functions(clients_blueprint)
-    functions = {f.get_function_name(): f for f in app.get_functions()}
-    return functions["GetInstanceStatus"].get_user_function().client_function

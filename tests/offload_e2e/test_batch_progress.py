@@ -7,11 +7,10 @@ import json
 import pytest
 
 from activities.process_batch_item import process_item
-from custom_status.status_log import LogReference
+from custom_status import LogReference
 from orchestrators.batch_progress import ITEMS_PER_GENERATION, status_row
 from tests.support.http import start_like_the_sdk, wait_until
-
-from .helpers import (
+from tests.support.offload import (
     assert_json_error,
     builtin_status,
     expected_reference,
@@ -20,7 +19,7 @@ from .helpers import (
     raise_event,
     set_step,
 )
-from .sized import make_value
+from tests.support.sized import make_value
 
 SIZE = 2_150  # 22 generations of ITEMS_PER_GENERATION (100), the last one 50 items
 

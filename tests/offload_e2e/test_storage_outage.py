@@ -20,16 +20,12 @@ from pathlib import Path
 import pytest
 
 from activities.process_batch_item import process_item
-from custom_status.connection import StorageSettings
-from custom_status.status_log import append_rows, new_log
+from custom_status import UPLOAD_RETRY, StorageSettings, append_rows, new_log
 from devhost.dev.azurite import Azurite
 from orchestrators.batch_progress import ITEMS_PER_GENERATION, progress_summary, status_row
-from orchestrators.status import UPLOAD_RETRY
 from tests.support.devhost_process import DevhostProcess
 from tests.support.http import start_like_the_sdk, wait_until
-
-from .conftest import start_devhost
-from .helpers import (
+from tests.support.offload import (
     assert_json_error,
     builtin_status,
     invocations,
@@ -38,7 +34,9 @@ from .helpers import (
     run_script,
     set_step,
 )
-from .sized import make_value
+from tests.support.sized import make_value
+
+from .conftest import start_devhost
 
 BIG = {"kind": "rows", "bytes": 50_000}
 SCRIPT = [set_step({"value": "waiting"}), {"wait": "Go"}, set_step(BIG)]

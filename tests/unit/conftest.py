@@ -17,8 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from function_app import app  # noqa: E402
-
-from .fakes import FakeDurableClient  # noqa: E402
+from tests.unit.fakes import FakeDurableClient  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 generations joined by continue-as-new, the input validated.
 
 ``AppendCustomStatus`` is answered as the activity would answer it (``after_append``, no storage);
-the real activity runs in tests/offload_e2e.
+the real activity runs in tests/offload_e2e and tests/custom_status.
 """
 
 import json
@@ -10,9 +10,8 @@ import json
 import pytest
 
 from activities.process_batch_item import process_item
-from custom_status import inline_size
-from custom_status.status_log import LogReference
-from orchestrators.append_status import APPEND_CUSTOM_STATUS
+from custom_status import APPEND_ACTIVITY as APPEND_CUSTOM_STATUS
+from custom_status import LogReference, inline_size
 from orchestrators.batch_progress import (
     CHUNK_SIZE,
     ITEMS_PER_GENERATION,
@@ -24,9 +23,12 @@ from orchestrators.batch_progress import (
 )
 from orchestrators.inputs import InvalidInput
 from tests.replay import ActionType, History, run_failing_episode
-
-from .replay_driver import drive, flat_actions
-from .test_append_status import answer_append, fail_every_append_attempt
+from tests.support.replay_driver import (
+    answer_append,
+    drive,
+    fail_every_append_attempt,
+    flat_actions,
+)
 
 NAME = "BatchProgress"
 

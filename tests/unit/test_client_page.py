@@ -8,8 +8,8 @@ import azure.functions as func
 import pytest
 
 from clients.client_page import PAGE_DIR, api_base
+from tests.unit.fakes import http_request
 
-from .fakes import http_request
 from .test_clients_monitor import parse, strict_page_nonce
 
 CLIENT_PAGE = "ClientPage"

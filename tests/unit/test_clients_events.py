@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from .fakes import http_request, status_json
+from tests.unit.fakes import http_request, status_json
 
 RAISE = "RaiseInstanceEvent"
 

@@ -10,16 +10,9 @@ from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrc
 from clients.http import ApiError, http_errors, read_json_body
 from clients.instance_ids import validate_instance_id
 from clients.registry import NO_DEFAULT, STARTABLE, find_startable
-from clients.status_view import (
-    format_time,
-    has_ended,
-    instance_exists,
-    resolve_custom_status,
-    status_to_json,
-    statuses_equal,
-)
-
-from .fakes import http_request, status_json
+from clients.status_view import format_time, has_ended, instance_exists, statuses_equal
+from custom_status import get_status
+from tests.unit.fakes import FakeDurableClient, http_request, status_json
 
 
 @pytest.mark.parametrize("instance_id", ["abc", "a-b_c.d", "x" * 256, "été", "a b", "a@b"])
@@ -119,16 +112,19 @@ async def test_status_of_an_unknown_instance():
     unknown = DurableOrchestrationStatus.from_json("")  # what the SDK returns for a 404
     assert not instance_exists(unknown)
     assert not instance_exists(None)
-    assert (await status_to_json(unknown))["runtimeStatus"] is None
+    assert await get_status(FakeDurableClient(), "nobody") is None
 
 
-async def test_status_to_json_and_resolve_custom_status():
-    status = DurableOrchestrationStatus.from_json(
-        status_json("i", "E1_HelloSequence", "Completed", custom_status="London", output=["x"])
+async def test_get_status_in_the_built_in_shape():
+    client = FakeDurableClient()
+    client.statuses["i"] = status_json(
+        "i", "E1_HelloSequence", "Completed", custom_status="London", output=["x"]
     )
+    status = await client.get_status("i")
     assert instance_exists(status) and has_ended(status)
-    assert await resolve_custom_status(status) == "London"
-    assert list(await status_to_json(status)) == [
+    body = await get_status(client, "i")
+    assert body["customStatus"] == "London"
+    assert list(body) == [
         "name",
         "instanceId",
         "runtimeStatus",

@@ -7,8 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from clients.monitor import DEFAULT_INTERVAL_MS, script_json
-
-from .fakes import http_request
+from tests.unit.fakes import http_request
 
 MONITOR = "MonitorInstance"
 

@@ -5,8 +5,7 @@ import json
 import pytest
 
 from clients.polling import Outcome, wait_for_custom_status
-
-from .fakes import FakeDurableClient, http_request, status_json
+from tests.unit.fakes import FakeDurableClient, http_request, status_json
 
 WAIT = "StartAndWaitForStatus"
 
@@ -201,7 +200,7 @@ async def test_polls_until_the_status_matches():
     )
 
     assert result.outcome is Outcome.MATCHED
-    assert result.status.custom_status == "London"
+    assert result.status["customStatus"] == "London"
     assert fake.sleeps == [0.5] * 4
     assert all(show_input for _, show_input in client.get_status_calls)
 
@@ -232,7 +231,7 @@ async def test_times_out_with_the_last_status_and_never_sleeps_past_the_deadline
     )
 
     assert result.outcome is Outcome.TIMED_OUT
-    assert result.status.custom_status == "Tokyo"
+    assert result.status["customStatus"] == "Tokyo"
     assert fake.sleeps == [0.75, 0.75, 0.5]
 
 

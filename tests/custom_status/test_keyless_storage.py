@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from custom_status import StatusReference, serialize
+from custom_status import StatusReference, StorageRefused, serialize
 from custom_status.blobs import (
     StorageSettings,
     close_shared_clients,
@@ -218,8 +218,9 @@ async def test_a_token_for_another_audience_is_refused(
         ca_file=str(secure_azurite.tls[0]),  # type: ignore[index]
     )
     try:
-        with pytest.raises(HttpResponseError) as refused:
+        with pytest.raises(StorageRefused) as refused:  # configuration, not an outage
             await upload_status("keyless-3", serialize({"a": 1}), settings=settings)
         assert refused.value.status_code in (401, 403)
+        assert isinstance(refused.value.__cause__, HttpResponseError)
     finally:
         await close_shared_clients()

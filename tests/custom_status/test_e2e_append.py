@@ -4,10 +4,9 @@ continue-as-new, with the real AppendCustomStatus activity; readers get one JSON
 
 import json
 
-from tests.offload_e2e.app.function_app import script_row
+from tests.custom_status.app.function_app import script_row
 from tests.support.http import start_like_the_sdk, wait_until
-
-from .helpers import builtin_status, instance_blobs, our_status
+from tests.support.offload import builtin_status, instance_blobs, our_status
 
 ROWS, BATCH, PER_GENERATION = 2_000, 50, 10  # 40 appends, 4 generations
 

@@ -9,10 +9,10 @@ import uuid
 
 import azure.functions as func
 
-from custom_status.status_log import append_rows, new_log, resolved_log_json
+from custom_status.log_reference import resolved_log_json
+from custom_status.status_log import append_rows, new_log
+from tests.support.offload import assert_json_error
 from tests.unit.fakes import FakeDurableClient, status_json
-
-from .helpers import assert_json_error
 
 
 def get_request(instance_id: str, **headers: str) -> func.HttpRequest:

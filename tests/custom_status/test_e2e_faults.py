@@ -3,23 +3,19 @@
 Through devhost: a blob deleted or altered behind the app's back answers 502 with a JSON error
 (never a traceback), while the built-in API still shows the reference. In-process, with a
 stand-in durable client and real Azurite: the re-read after losing a race with the clean-up, a
-malformed reference, the wait-for-status starter comparing resolved values, and an expired SAS URL.
+malformed reference, and an expired SAS URL. (The app's wait-for-status starter comparing resolved
+values is tests/offload_e2e/test_wait_for_offloaded_status.py.)
 """
 
 import json
 from datetime import datetime, timedelta, timezone
 
-import azure.durable_functions as df
-import azure.functions as func
 import pytest
 
-from clients import blueprint as clients_blueprint
-from clients.instance_status import reference_with_url
 from custom_status import serialize
 from custom_status.blobs import delete_instance_blobs, delete_superseded, upload_status
-from tests.unit.fakes import FakeDurableClient, http_request, status_json
-
-from .helpers import (
+from custom_status.http import reference_with_url
+from tests.support.offload import (
     assert_json_error,
     builtin_status,
     expected_reference,
@@ -27,22 +23,10 @@ from .helpers import (
     run_script,
     set_step,
 )
-from .sized import make_value
+from tests.support.sized import make_value
+from tests.unit.fakes import FakeDurableClient, http_request, status_json
 
 BIG = {"kind": "rows", "bytes": 40_000}
-
-
-@pytest.fixture(scope="module")
-def client_function():
-    """An HTTP function of the real app, below the SDK's client middleware (takes a client).
-
-    Indexed through an app of their own: ``get_functions()`` refuses to run twice on one app,
-    and ``function_app.app`` belongs to tests/unit's session fixture.
-    """
-    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    app.register_functions(clients_blueprint)
-    functions = {f.get_function_name(): f for f in app.get_functions()}
-    return lambda name: functions[name].get_user_function().client_function
 
 
 async def offloaded_instance(host, http, container_name, instance_id):
@@ -93,7 +77,7 @@ def get_request(instance_id, **params):
 
 
 async def test_a_reader_that_loses_the_race_with_the_clean_up_reads_again(
-    app_settings, client_function
+    app_settings, get_instance_status
 ):
     """Read ref A; meanwhile two newer statuses came and A's blob was deleted: read again."""
     instance = "race-1"
@@ -107,21 +91,21 @@ async def test_a_reader_that_loses_the_race_with_the_clean_up_reads_again(
         status_json(instance, "BatchProgress", custom_status=new_ref.to_status()),
     ]
 
-    response = await client_function("GetInstanceStatus")(req=get_request(instance), client=client)
+    response = await get_instance_status(req=get_request(instance), client=client)
 
     assert response.status_code == 200
     assert json.loads(response.get_body())["customStatus"] == newer
     assert len(client.get_status_calls) == 2
 
 
-async def test_a_blob_still_missing_on_the_second_read_is_502(app_settings, client_function):
+async def test_a_blob_still_missing_on_the_second_read_is_502(app_settings, get_instance_status):
     instance = "race-2"
     ref = await upload_status(instance, serialize({"rows": ["gone"] * 4_000}))
     await delete_instance_blobs(instance)
     client = FakeDurableClient()
     client.statuses[instance] = status_json(instance, custom_status=ref.to_status())
 
-    response = await client_function("GetInstanceStatus")(req=get_request(instance), client=client)
+    response = await get_instance_status(req=get_request(instance), client=client)
 
     assert response.status_code == 502
     body = json.loads(response.get_body())
@@ -129,40 +113,13 @@ async def test_a_blob_still_missing_on_the_second_read_is_502(app_settings, clie
     assert len(client.get_status_calls) == 2  # read once more, then gave up
 
 
-async def test_a_malformed_reference_is_502(app_settings, client_function):
+async def test_a_malformed_reference_is_502(app_settings, get_instance_status):
     client = FakeDurableClient()
     client.statuses["bad"] = status_json("bad", custom_status={"$customStatusRef": {"blob": 1}})
-    response = await client_function("GetInstanceStatus")(req=get_request("bad"), client=client)
+    response = await get_instance_status(req=get_request("bad"), client=client)
     assert response.status_code == 502
     body = json.loads(response.get_body())
     assert_json_error(body, response.get_body().decode(), "invalid_status_reference")
-
-
-async def test_wait_for_status_compares_the_resolved_value(app_settings, client_function):
-    value = make_value(BIG)
-    ref = await upload_status("instance-1", serialize(value))  # the fake client's first id
-    client = FakeDurableClient()
-    client.scripts["instance-1"] = [
-        status_json("instance-1", "BatchProgress", custom_status=ref.to_status())
-    ]
-
-    def request(expected):
-        return http_request(
-            "POST",
-            "/api/orchestrators/BatchProgress/wait-for-status",
-            route_params={"functionName": "BatchProgress"},
-            params={"status": json.dumps(expected), "timeout": "0"},
-            json_body=60,
-        )
-
-    start_and_wait = client_function("StartAndWaitForStatus")
-    response = await start_and_wait(req=request(value), client=client)
-    assert response.status_code == 200  # matched the value, not the reference
-    assert json.loads(response.get_body())["customStatus"] == value
-
-    client.started.clear()
-    response = await start_and_wait(req=request(ref.to_status()), client=client)
-    assert response.status_code == 202  # the reference itself is not the status
 
 
 async def test_an_expired_sas_url_is_refused_by_storage(app_settings, http):

@@ -1,4 +1,4 @@
-"""orchestrators.status.set_custom_status through the SDK's real replay (no host, no storage).
+"""custom_status.set_custom_status through the SDK's real replay (no host, no storage).
 
 Small statuses are set inline exactly as given; falsy ones in the ``$customStatusValue``
 envelope (the SDK would drop them); statuses over 16,384 UTF-16 bytes go through the retried
@@ -12,17 +12,18 @@ from datetime import timedelta
 import azure.durable_functions as df
 import pytest
 
-from custom_status import StatusReference, from_status, serialize, unwrap
-from orchestrators.status import (
+from custom_status import (
     MAX_SUMMARY_BYTES,
     UPLOAD_RETRY,
-    BackoffRetryOptions,
-    serialize_fast,
+    StatusReference,
+    serialize,
     set_custom_status,
+    unwrap,
 )
+from custom_status.reference import from_status
+from custom_status.retry import BackoffRetryOptions
 from tests.replay import History, run_episode, run_failing_episode
-
-from .replay_driver import UPLOAD, drive, fake_upload, flat_actions
+from tests.support.replay_driver import UPLOAD, drive, fake_upload, flat_actions
 
 LIMIT = 16_384
 
@@ -271,13 +272,15 @@ def test_values_json_cannot_carry_fail_the_orchestrator():
     ],
     ids=lambda value: type(value).__name__,
 )
-def test_serialize_fast_is_exactly_the_librarys_serialize(value):
-    assert serialize_fast(value) == serialize(value)
+def test_serialize_is_compact_json_with_newtonsofts_three_escapes(value):
+    """The one serialisation (sizes, blobs, segments) against its definition: compact JSON,
+    non-ASCII kept, and U+0085, U+2028, U+2029 escaped as Newtonsoft writes them."""
+    escapes = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert serialize(value) == text.translate(escapes)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), {1, 2}, object()], ids=repr)
-def test_serialize_fast_refuses_what_the_library_refuses(bad):
+def test_serialize_refuses_what_json_cannot_carry(bad):
     with pytest.raises((TypeError, ValueError)):
         serialize(bad)
-    with pytest.raises((TypeError, ValueError)):
-        serialize_fast(bad)

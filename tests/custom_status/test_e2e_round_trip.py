@@ -12,8 +12,7 @@ import pytest
 
 from custom_status import StatusReference, serialize
 from tests.support.http import start_like_the_sdk, wait_until
-
-from .helpers import (
+from tests.support.offload import (
     builtin_status,
     expected_reference,
     instance_blobs,
@@ -24,7 +23,7 @@ from .helpers import (
     set_step,
     sha256,
 )
-from .sized import make_value
+from tests.support.sized import make_value
 
 SIZES = [16_386, 160 * 1024, 1024 * 1024, 5 * 1024 * 1024]
 SUMMARY = {"step": 3, "of": 7, "note": "Zürich 😀"}

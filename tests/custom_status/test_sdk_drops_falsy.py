@@ -11,11 +11,11 @@ import azure.durable_functions as df
 from custom_status import (
     StatusReference,
     fits_inline,
-    from_status,
     serialize,
     unwrap,
     wrap_falsy,
 )
+from custom_status.reference import from_status
 from tests.replay import History, run_episode
 
 BIG = {"rows": ["Zürich 東京 😀"] * 2000}
@@ -24,7 +24,8 @@ REF = StatusReference("custom-status", f"status/test-instance~x/{SHA}.json", 1, 
 
 
 def set_custom_status(context, value, summary=None):
-    """The helper as README.md shows it for orchestrators/status.py."""
+    """A helper of this shape: inline when it fits, else an upload activity (the package's,
+    simplified)."""
     if fits_inline(value):
         context.set_custom_status(wrap_falsy(value))
         return

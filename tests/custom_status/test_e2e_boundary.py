@@ -8,9 +8,8 @@ surrogate pair, 4 bytes (so counting Python characters would let 16,386 bytes sl
 import pytest
 
 from custom_status import StatusReference, serialize
-
-from .helpers import builtin_status, invocations, our_status, run_script, set_step
-from .sized import UNITS, make_value
+from tests.support.offload import builtin_status, invocations, our_status, run_script, set_step
+from tests.support.sized import UNITS, make_value
 
 KINDS = sorted(UNITS)
 

@@ -12,14 +12,8 @@ import pytest
 from custom_status import StatusBlobCorrupt, StatusBlobMissing, serialize
 from custom_status.blobs import delete_instance_blobs, delete_superseded, upload_status
 from custom_status.errors import InvalidStatusReference
-from custom_status.status_log import (
-    AppendConflict,
-    LogReference,
-    after_append,
-    append_rows,
-    new_log,
-    read_log_rows,
-)
+from custom_status.log_reference import LogReference, after_append
+from custom_status.status_log import AppendConflict, append_rows, new_log, read_log_rows
 
 
 def rows(start: int, count: int) -> list[dict]:

@@ -12,10 +12,20 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from custom_status import StatusReference, blob_name, utf16_size
-from tests.replay import Handle, History, run_episode
+from custom_status import (
+    APPEND_ACTIVITY,
+    UPLOAD_RETRY,
+    LogReference,
+    StatusReference,
+    blob_name,
+    new_log,
+    utf16_size,
+)
+from custom_status.log_reference import after_append
+from tests.replay import Handle, History, run_episode, run_failing_episode
 
 UPLOAD = "UploadCustomStatus"
 
@@ -89,3 +99,62 @@ def drive(
         for task_id, name, payload in scheduled:
             history.task_completed(task_id, answer(name, payload))
     raise AssertionError(f"not done after {max_episodes} episodes")
+
+
+def answer_append(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """What AppendCustomStatus returns for ``payload`` (the same reference, no storage)."""
+    assert name == APPEND_ACTIVITY
+    if payload["log"] is None:
+        ref = new_log(
+            payload["instanceId"],
+            payload["logId"],
+            rows_key=payload["rowsKey"],
+            container="custom-status",
+        )
+    else:
+        ref = LogReference.from_status(payload["log"])
+    return after_append(ref, payload["rows"], payload["summary"])[0].to_status()
+
+
+def fail_every_append_attempt(
+    handle: Handle,
+    history: History,
+    answer: Callable[[str, Any], Any] | None = None,
+    *,
+    after: int = 0,
+) -> tuple[str, list[dict], dict]:
+    """Fail an append on every attempt UPLOAD_RETRY allows, as DurableTask's retry records it:
+    the failure, a timer at the backoff's delay, the next attempt (and after the last failure one
+    more timer, then the error). The first ``after`` appends, and any other activity, are
+    answered by ``answer``. Returns the instance's error, the state after each failed attempt but
+    the last, and the state the failing episode reported."""
+    state = run_episode(handle, history)
+    known, appends = 0, 0
+    while True:
+        new = flat_actions(state)[known:]
+        known += len(new)
+        calls = [(action["functionName"], json.loads(action["input"])) for action in new]
+        appending = [name for name, _ in calls if name == APPEND_ACTIVITY]
+        if appending and appends + len(appending) > after:
+            assert len(calls) == 1, calls
+            break
+        appends += len(appending)
+        assert answer is not None and calls, f"no append scheduled: {state}"
+        ids = [history.task_scheduled(name, payload) for name, payload in calls]
+        history.next_episode()
+        for task, (name, payload) in zip(ids, calls, strict=True):
+            history.task_completed(task, answer(name, payload))
+        state = run_episode(handle, history)
+    states = []
+    delays = UPLOAD_RETRY.delays_in_milliseconds()
+    for attempt, delay in enumerate(delays, start=1):
+        task = history.task_scheduled(APPEND_ACTIVITY)
+        history.next_episode()
+        history.task_failed(task, "Activity function 'AppendCustomStatus' failed: down")
+        timer = history.timer_created(history.now + timedelta(milliseconds=delay))
+        history.next_episode(delay / 1000)
+        history.timer_fired(timer)
+        if attempt < len(delays):
+            states.append(run_episode(handle, history))
+    error, failed = run_failing_episode(handle, history)
+    return error, states, failed

@@ -10,11 +10,11 @@ from custom_status import (
     InvalidStatusReference,
     StatusReference,
     fits_inline,
-    from_status,
     serialize,
     unwrap,
     wrap_falsy,
 )
+from custom_status.reference import from_status
 
 SHA = "ab" * 32
 REF = StatusReference(

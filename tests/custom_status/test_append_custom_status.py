@@ -2,28 +2,24 @@
 is the same on every replay, and the status set is the small log reference.
 
 ``AppendCustomStatus`` is answered as the activity would answer (``after_append``: the same
-reference, no storage); the activity itself is tested on Azurite in tests/offload_e2e.
+reference, no storage); the activity itself is tested on Azurite in test_e2e_append.py.
 """
 
 import dataclasses
-import json
-from datetime import timedelta
 
 import azure.durable_functions as df
 
-from custom_status import inline_size
-from custom_status.status_log import LogReference, after_append, new_log
-from orchestrators.append_status import (
-    APPEND_CUSTOM_STATUS,
-    MAX_REASON_CHARS,
+from custom_status import APPEND_ACTIVITY as APPEND_CUSTOM_STATUS
+from custom_status import (
     MAX_SUMMARY_BYTES,
+    UPLOAD_RETRY,
+    LogReference,
     append_custom_status,
-    failed_status,
+    inline_size,
 )
-from orchestrators.status import UPLOAD_RETRY
-from tests.replay import History, run_episode, run_failing_episode
-
-from .replay_driver import drive, flat_actions
+from custom_status.orchestrator import MAX_REASON_CHARS, failed_status
+from tests.replay import History, run_failing_episode
+from tests.support.replay_driver import answer_append, drive, fail_every_append_attempt
 
 NAME = "AppendingOrchestrator"
 CHUNK = 10
@@ -43,20 +39,6 @@ def appending(context: df.DurableOrchestrationContext):
 
 
 HANDLE = df.Orchestrator.create(appending)
-
-
-def answer_append(name, payload):
-    assert name == APPEND_CUSTOM_STATUS
-    if payload["log"] is None:
-        ref = new_log(
-            payload["instanceId"],
-            payload["logId"],
-            rows_key=payload["rowsKey"],
-            container="custom-status",
-        )
-    else:
-        ref = LogReference.from_status(payload["log"])
-    return after_append(ref, payload["rows"], payload["summary"])[0].to_status()
 
 
 def test_each_call_hands_over_only_the_new_rows():
@@ -97,46 +79,6 @@ def test_a_summary_must_be_a_small_object():
 
     error, _ = run_failing_episode(df.Orchestrator.create(bad), History(NAME))
     assert "must be a JSON object" in error
-
-
-def fail_every_append_attempt(
-    handle, history, answer=None, *, after: int = 0
-) -> tuple[str, list[dict], dict]:
-    """Fail an append on every attempt UPLOAD_RETRY allows, as DurableTask's retry records it:
-    the failure, a timer at the backoff's delay, the next attempt (and after the last failure one
-    more timer, then the error). The first ``after`` appends, and any other activity, are
-    answered by ``answer``. Returns the instance's error, the state after each failed attempt but
-    the last, and the state the failing episode reported."""
-    state = run_episode(handle, history)
-    known, appends = 0, 0
-    while True:
-        new = flat_actions(state)[known:]
-        known += len(new)
-        calls = [(action["functionName"], json.loads(action["input"])) for action in new]
-        appending = [name for name, _ in calls if name == APPEND_CUSTOM_STATUS]
-        if appending and appends + len(appending) > after:
-            assert len(calls) == 1, calls
-            break
-        appends += len(appending)
-        assert answer is not None and calls, f"no append scheduled: {state}"
-        ids = [history.task_scheduled(name, payload) for name, payload in calls]
-        history.next_episode()
-        for task, (name, payload) in zip(ids, calls, strict=True):
-            history.task_completed(task, answer(name, payload))
-        state = run_episode(handle, history)
-    states = []
-    delays = UPLOAD_RETRY.delays_in_milliseconds()
-    for attempt, delay in enumerate(delays, start=1):
-        task = history.task_scheduled(APPEND_CUSTOM_STATUS)
-        history.next_episode()
-        history.task_failed(task, "Activity function 'AppendCustomStatus' failed: down")
-        timer = history.timer_created(history.now + timedelta(milliseconds=delay))
-        history.next_episode(delay / 1000)
-        history.timer_fired(timer)
-        if attempt < len(delays):
-            states.append(run_episode(handle, history))
-    error, failed = run_failing_episode(handle, history)
-    return error, states, failed
 
 
 def test_an_append_failing_every_attempt_fails_the_instance_with_a_clear_reason():
