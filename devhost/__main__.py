@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from devhost.app.loader import AppLoadError
 from devhost.core.errors import StartupError
 from devhost.core.options import HostOptions
+from devhost.workers.process import WORKER_PYTHON_ENV
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
             "DEVHOST_FUNCTION_KEY, DEVHOST_SYSTEM_KEY or generated and printed"
         ),
     )
+    parser.add_argument(
+        "--worker-python",
+        type=Path,
+        default=None,
+        help=(
+            "the Python the worker processes run (default: devhost's own; also "
+            "DEVHOST_WORKER_PYTHON): an app with a virtualenv of its own, which then needs "
+            "azure-functions-runtime, grpcio and protobuf as Azure's worker brings them"
+        ),
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     return parser
 
@@ -113,6 +125,12 @@ def configure_logging(verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    if args.worker_python is not None:
+        python = args.worker_python.absolute()  # not resolved: a venv's python is a symlink
+        if not (python.is_file() and os.access(python, os.X_OK)):
+            print(f"devhost: --worker-python {python} is not an executable file", file=sys.stderr)
+            return 1
+        os.environ[WORKER_PYTHON_ENV] = str(python)  # read by each worker process's spawn
     options = options_from(args)
     from devhost.server import run
 

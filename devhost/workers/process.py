@@ -37,6 +37,19 @@ STARTUP_SECONDS = 60.0
 takes a second or two on a quiet machine; CI machines are slower)."""
 TERMINATE_GRACE_SECONDS = 5.0
 """``WorkerTerminate``'s grace period: after it the host kills the process."""
+WORKER_PYTHON_ENV = "DEVHOST_WORKER_PYTHON"
+"""The interpreter workers run on (``--worker-python``); devhost's own when unset."""
+
+
+def worker_python() -> str:
+    """The Python that worker processes run: ``DEVHOST_WORKER_PYTHON`` if set, else devhost's.
+
+    On Azure the app's packages come from the app, not from the host: an app whose dependencies
+    live in a virtualenv of their own (a package installed from a wheel, say) runs on that
+    environment's interpreter, which needs what Azure's worker brings itself:
+    ``azure-functions-runtime``, ``grpcio`` and ``protobuf`` (devhost's launcher and its RPC
+    module come from devhost's directory, on ``PYTHONPATH``)."""
+    return os.environ.get(WORKER_PYTHON_ENV, "").strip() or sys.executable
 
 
 class WorkerError(Exception):
@@ -104,8 +117,22 @@ class WorkerProcess:
             # host would print them (``--verbose``).
             "DEVHOST_VERBOSE": "1" if log.isEnabledFor(logging.DEBUG) else "0",
         }
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
+        python = worker_python()
+        try:
+            self.process = await self._start(python, host, port, env)
+        except OSError as error:
+            raise WorkerStartFailed(f"cannot start a worker with {python}: {error}") from error
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self._readers = [
+            asyncio.create_task(self._echo(self.process.stdout, logging.INFO)),
+            asyncio.create_task(self._echo(self.process.stderr, logging.WARNING)),
+        ]
+
+    async def _start(
+        self, python: str, host: str, port: int, env: dict[str, str]
+    ) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            python,
             "-m",
             "devhost.workers.launcher",
             "--host",
@@ -124,11 +151,6 @@ class WorkerProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        assert self.process.stdout is not None and self.process.stderr is not None
-        self._readers = [
-            asyncio.create_task(self._echo(self.process.stdout, logging.INFO)),
-            asyncio.create_task(self._echo(self.process.stderr, logging.WARNING)),
-        ]
 
     async def _echo(self, stream: asyncio.StreamReader, level: int) -> None:
         while line := await stream.readline():
