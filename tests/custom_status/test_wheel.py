@@ -57,9 +57,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     nothing else of the repository (and leaves no build folders in it)."""
     source = tmp_path_factory.mktemp("source")
     shutil.copy(ROOT / "pyproject.toml", source)
-    shutil.copytree(
-        ROOT / "custom_status", source / "custom_status", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "custom_status", source / "custom_status", ignore=skip)
     dist = tmp_path_factory.mktemp("dist")
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
         "--wheel-dir", dist, source)  # fmt: skip
