@@ -40,7 +40,7 @@ CHUNKED = textwrap.dedent(
     import asyncio
 
     from activities.process_batch_item import process_item
-    from custom_status.status_log import LogReference, append_rows, new_log
+    from custom_status import LogReference, append_rows, new_log
     from orchestrators.batch_progress import status_row
 
     CHUNK = 100

@@ -66,19 +66,21 @@ APP = (
     import azure.durable_functions as df
     import azure.functions as func
 
+    import custom_status
     from activities import blueprint as activities_blueprint
     from clients import blueprint as clients_blueprint
+    from custom_status import serialize, set_custom_status
     from orchestrators import blueprint as orchestrators_blueprint
-    from orchestrators.status import serialize_fast, set_custom_status
 
     app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    app.register_functions(custom_status.blueprint)
     app.register_functions(orchestrators_blueprint)
     app.register_functions(activities_blueprint)
     app.register_functions(clients_blueprint)
 
 
     ROW = {"item": 0, "city": "Zürich", "result": "ok", "note": "東京 ✓"}
-    ROW_CHARS = len(serialize_fast(ROW)) - 1  # every character is in the BMP: 2 bytes each
+    ROW_CHARS = len(serialize(ROW)) - 1  # every character is in the BMP: 2 bytes each
 
 
     def status_of_size(n_bytes, salt):
@@ -86,7 +88,7 @@ APP = (
 
         Sized by arithmetic (row n takes ROW_CHARS + len(str(n)) characters, plus a comma), so
         building it costs no serialisation: the benchmark times the app, not this function."""
-        chars = len(serialize_fast({"salt": salt, "rows": [], "pad": ""}))
+        chars = len(serialize({"salt": salt, "rows": [], "pad": ""}))
         budget = n_bytes // 2 - chars
         rows = []
         while True:
@@ -340,13 +342,12 @@ async def _storage_floor(connection_string: str, rounds: int) -> dict[str, float
     """
     from azure.storage.blob.aio import BlobServiceClient
 
-    from custom_status import utf16_size
-    from orchestrators.status import serialize_fast
+    from custom_status import serialize, utf16_size
 
     row = {"item": 1000, "city": "Zürich", "note": "東京 ✓"}
-    rows = OFFLOADED_BYTES // utf16_size(serialize_fast(row) + ",")
+    rows = OFFLOADED_BYTES // utf16_size(serialize(row) + ",")
     value = {"rows": [row] * rows}  # ~160 KB of UTF-16 JSON, as the benchmark's status
-    data = serialize_fast(value).encode("utf-8")
+    data = serialize(value).encode("utf-8")
     samples: list[float] = []
     async with BlobServiceClient.from_connection_string(connection_string) as service:
         container = service.get_container_client("storage-floor")

@@ -52,7 +52,7 @@ from custom_status.wire import APPEND_ACTIVITY, LOG_KEY, REF_KEY, UPLOAD_ACTIVIT
 if TYPE_CHECKING:
     from custom_status.activities import blueprint
     from custom_status.blobs import delete_instance_blobs, upload_status
-    from custom_status.connection import StorageSettings
+    from custom_status.connection import StorageSettings, close_shared_clients
     from custom_status.http import status_error_response, status_response
     from custom_status.orchestrator import append_custom_status, set_custom_status
     from custom_status.purge import InstanceNotEnded, Purged, purge_instance
@@ -65,6 +65,7 @@ _LAZY = {
     "delete_instance_blobs": "custom_status.blobs",
     "upload_status": "custom_status.blobs",
     "StorageSettings": "custom_status.connection",
+    "close_shared_clients": "custom_status.connection",
     "status_error_response": "custom_status.http",
     "status_response": "custom_status.http",
     "append_custom_status": "custom_status.orchestrator",
@@ -121,6 +122,7 @@ __all__ = [
     "append_rows",
     "blob_name",
     "blueprint",
+    "close_shared_clients",
     "delete_instance_blobs",
     "fits_inline",
     "get_status",

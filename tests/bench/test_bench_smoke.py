@@ -106,9 +106,16 @@ async def test_batch_progress() -> None:
         "7 batch: scaling",
         "7 batch: status overhead",
         "7 batch: history",
+        "7 batch: history the status adds",
     ]
     assert_shape(results[0], "ms_per_item_small", "ms_per_item_large", "ms_per_item_no_status")
-    assert results[0].numbers["history_bytes"] > results[0].numbers["final_status_bytes"] > 0
+    numbers = results[0].numbers
+    assert numbers["history_bytes"] > numbers["final_status_bytes"] > 0
+    assert 0 < numbers["history_bytes_no_status"] < numbers["history_bytes"]
+    added = (numbers["history_bytes"] - numbers["history_bytes_no_status"]) / numbers[
+        "final_status_bytes"
+    ]
+    assert results[3].ratio == pytest.approx(added)
 
 
 async def test_batch_designs() -> None:
