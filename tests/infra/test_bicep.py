@@ -64,10 +64,13 @@ def infra_settings() -> set[str]:
 
 
 def settings_the_code_reads() -> set[str]:
-    """Names read from the environment by the deployed code (``env.get("NAME")``, and connection
-    names held in ``*_CONNECTION = "NAME"`` constants), and ``%NAME%`` in host.json."""
+    """Names read from the environment by the deployed code (``env.get("NAME")``, and setting
+    names held in ``*_CONNECTION = "NAME"`` or ``*_SETTING = "NAME"`` constants, as
+    custom_status/wire.py holds them), and ``%NAME%`` in host.json."""
     read = re.compile(r"""(?:env|environ)\.get\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
-    connection = re.compile(r"""^[A-Z_]*CONNECTION\s*=\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""", re.M)
+    connection = re.compile(
+        r"""^[A-Z_]*(?:CONNECTION|SETTING)\s*=\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""", re.M
+    )
     found: set[str] = set()
     for place in APP_CODE:
         for path in [place] if place.is_file() else place.rglob("*.py"):
