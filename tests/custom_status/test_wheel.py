@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from devhost.azurite import Azurite
+from devhost.dev.azurite import Azurite
 from tests.support.devhost_process import DevhostProcess
 from tests.support.http import start_like_the_sdk, wait_until
 
