@@ -8,7 +8,7 @@ Use from any test folder by importing the fixtures into that folder's ``conftest
 port Azurite picks itself, data in a temporary directory) and stops it at the end.
 ``azurite_storage`` additionally sets ``AzureWebJobsStorage`` to its connection string for the rest
 of the session, so code that reads app settings (``custom_status.blobs``) talks to it. Tests that
-need isolation should use their own container (see ``tests/offload/conftest.py``:
+need isolation should use their own container (see ``tests/custom_status/conftest.py``:
 ``status_container``).
 
 A missing ``node_modules`` fails the fixture with the message to run ``npm ci``: tests that need
