@@ -4,6 +4,7 @@ The repository root goes on ``sys.path`` first, so ``function_app`` and ``tests.
 same way wherever pytest is started from.
 """
 
+import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +17,23 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from function_app import app  # noqa: E402
 from tests.unit.fakes import FakeDurableClient  # noqa: E402
+
+
+def _own_copy_of_the_app() -> Any:
+    """``function_app.app`` from a module of the tests' own: ``get_functions()`` refuses to run
+    twice on one app object, and other tests in this process index the ``function_app`` module
+    too (bench's in-process worker does, as the worker library does)."""
+    spec = importlib.util.spec_from_file_location(
+        "unit_tests_function_app", ROOT / "function_app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
+app = _own_copy_of_the_app()
 
 
 @pytest.fixture(scope="session")
