@@ -22,6 +22,8 @@ from devhost.core.scheduling import schedule, settle
 from devhost.protocol.actions import UNSUPPORTED, ActionType, action_at, new_leaves, top_level
 from devhost.protocol.events import (
     execution_completed,
+    execution_resumed,
+    execution_suspended,
     orchestrator_completed,
     sub_orchestration_completed,
     sub_orchestration_failed,
@@ -79,6 +81,32 @@ def ending(
         outcome.events.append(first_event)
     _end(ctx, outcome, Ending(status, output, reason))
     return outcome
+
+
+def suspension(
+    state: OrchestrationState,
+    status: RuntimeStatus,
+    suspended: bool,
+    reason: str | None,
+    now: str,
+) -> Outcome | None:
+    """Suspending a Pending or Running instance, or resuming a Suspended one, as an outcome like
+    an episode's (``ExecutionSuspended``/``ExecutionResumed`` with the reason, the new status),
+    written by the same code; None when there is nothing to change (the extension answers 202
+    without checking)."""
+    if suspended and status in (RuntimeStatus.PENDING, RuntimeStatus.RUNNING):
+        return Outcome(
+            state=state.copy(),
+            runtime_status=RuntimeStatus.SUSPENDED,
+            events=[execution_suspended(reason, now)],
+        )
+    if not suspended and status == RuntimeStatus.SUSPENDED:
+        return Outcome(
+            state=state.copy(),
+            runtime_status=RuntimeStatus.RUNNING,
+            events=[execution_resumed(reason, now)],
+        )
+    return None
 
 
 # OutOfProcOrchestrationShim's Details end with the .NET stack of the host's invocation exception,

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from devhost.app.loader import AppIndex
-from devhost.core.episode import compact
+from devhost.core.episode import compact, suspension
 from devhost.core.errors import (
     InstanceEnded,
     InstanceExists,
@@ -33,8 +33,6 @@ from devhost.core.rewind import rewind_history
 from devhost.core.status_body import status_body
 from devhost.protocol.events import (
     event_raised,
-    execution_resumed,
-    execution_suspended,
     execution_terminated,
     generic_event,
     timer_fired,
@@ -349,24 +347,15 @@ class Engine:
         is accepted and changes nothing (the extension answers 202 without checking)."""
         store, dispatcher = self._running
         instance = self._require_active(instance_id)
-        status = instance.runtime_status
-        if suspended and status in (RuntimeStatus.PENDING, RuntimeStatus.RUNNING):
-            instance.runtime_status = RuntimeStatus.SUSPENDED
-            recorded = execution_suspended
-        elif not suspended and status == RuntimeStatus.SUSPENDED:
-            instance.runtime_status = RuntimeStatus.RUNNING
-            recorded = execution_resumed
-        else:
-            return
         now = dispatcher.now()
-        instance.last_updated_time = now
-        encoded = [encode(recorded(reason, now), played=True)]
+        outcome = suspension(instance.state, instance.runtime_status, suspended, reason, now)
+        if outcome is None:
+            return
         with store.transaction():
-            store.append_history(instance_id, encoded)
-            store.put_instance(instance)
+            effects = dispatcher.commit(instance, outcome, now, consumed=[])
         if not suspended:
-            dispatcher.mark_ready(instance_id)
-        dispatcher.notify(instance_id)
+            effects.ready.append(instance_id)
+        dispatcher.flush(effects)
 
 
 def open_store(options: HostOptions) -> Store:

@@ -246,3 +246,19 @@ def test_retry_waits_grow_by_the_backoff_coefficient_up_to_the_cap() -> None:
     ]
     round_trip = PendingTask.from_json(state.pending[seq].to_json())
     assert round_trip.retry == RetryState(5, 2000, attempt=4, backoff=2.0, max_interval_ms=5000)
+
+
+def test_suspend_and_resume_are_outcomes_of_the_pure_core() -> None:
+    """A suspend or resume is written by the same code as an episode's outcome."""
+    from devhost.core.episode import suspension
+
+    state = OrchestrationState()
+    suspended = suspension(state, RuntimeStatus.RUNNING, True, "pause", NOW)
+    assert suspended is not None and suspended.runtime_status == RuntimeStatus.SUSPENDED
+    [event] = suspended.events
+    assert (event["EventType"], event["Reason"]) == (EventType.EXECUTION_SUSPENDED, "pause")
+    resumed = suspension(state, RuntimeStatus.SUSPENDED, False, None, NOW)
+    assert resumed is not None and resumed.runtime_status == RuntimeStatus.RUNNING
+    assert resumed.events[0]["EventType"] == EventType.EXECUTION_RESUMED
+    assert suspension(state, RuntimeStatus.SUSPENDED, True, None, NOW) is None
+    assert suspension(state, RuntimeStatus.RUNNING, False, None, NOW) is None
