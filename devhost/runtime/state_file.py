@@ -70,7 +70,22 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def open_locked(path: Path) -> int:
-    """Create (0600) or open the state file and hold an exclusive ``flock`` on it."""
+    """Create (0600) or open the state file and hold an exclusive ``flock`` on it.
+
+    A path the system cannot open as a file (a directory, a loop of links, a folder that is a
+    file) is a :class:`StateFileUnusable` naming the path and the reason in words, not an
+    ``OSError`` that the CLI would take for the port failing."""
+    try:
+        return _open_locked(path)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else "it cannot be opened"
+        raise StateFileUnusable(
+            f"the state file {path} cannot be used as a file ({reason.lower()}): "
+            "pass another --state (or --in-memory)."
+        ) from None
+
+
+def _open_locked(path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and path.stat().st_size == 0:
         raise StateFileUnusable(

@@ -225,3 +225,29 @@ def test_a_second_devhost_on_the_same_state_file_says_so_in_one_line(tmp_path: P
         f"devhost: the state file {path} is in use by another devhost process: stop that one, "
         "or pass another --state (or --in-memory)."
     ]
+
+
+@pytest.mark.parametrize("kind", ["directory", "under a file", "link loop"])
+def test_a_state_path_that_cannot_be_a_file_is_named_not_blamed_on_the_port(
+    tmp_path: Path, kind: str
+) -> None:
+    """A probe found these refused as 'cannot listen on 127.0.0.1:0: [Errno 21] ...'."""
+    if kind == "directory":
+        state = tmp_path / "dir.sqlite"
+        state.mkdir()
+    elif kind == "under a file":
+        (tmp_path / "afile").write_text("x")
+        state = tmp_path / "afile" / "state.sqlite"
+    else:
+        state = tmp_path / "loop.sqlite"
+        state.symlink_to(tmp_path / "loop2.sqlite")
+        (tmp_path / "loop2.sqlite").symlink_to(state)
+    done = subprocess.run(
+        [sys.executable, "-m", "devhost", "--app-dir", str(PATTERNS_APP), "--port", "0",
+         "--state", str(state), "--no-azurite"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    [line] = [text for text in done.stderr.splitlines() if text.startswith("devhost:")]
+    assert line.startswith(f"devhost: the state file {state} cannot be used as a file (")
+    assert "cannot listen" not in line and "Errno" not in line
