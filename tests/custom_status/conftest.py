@@ -9,7 +9,6 @@ test orchestrators that set statuses through ``set_custom_status`` and
 Azurite; tests use fresh instance ids. Every test that uses it is marked ``e2e`` here.
 """
 
-import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,13 +21,18 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
 import pytest  # noqa: E402
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient  # noqa: E402
 
 from devhost.dev.azurite import Azurite  # noqa: E402
 from tests.support.azurite import azurite, azurite_storage  # noqa: E402, F401
 from tests.support.devhost_process import DevhostProcess  # noqa: E402
+from tests.support.storage_fixtures import (  # noqa: E402, F401 (pytest fixtures)
+    app_settings,
+    blobs,
+    http,
+    instance_id,
+)
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 
@@ -88,39 +92,6 @@ def host(
     process = DevhostProcess(APP_DIR, state, env).start()
     yield process
     assert process.stop() == 0, process.log
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def blobs(
-    request: pytest.FixtureRequest, container_name: str
-) -> AsyncIterator[ContainerClient]:
-    """A raw client of the session devhost's container, to look at and tamper with blobs."""
-    storage: Azurite = request.getfixturevalue("azurite")
-    async with BlobServiceClient.from_connection_string(storage.connection_string) as service:
-        yield service.get_container_client(container_name)
-
-
-@pytest.fixture
-def app_settings(
-    request: pytest.FixtureRequest, container_name: str, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    """For in-process tests: the same storage settings as ``host``."""
-    connection_string = request.getfixturevalue("azurite_storage")
-    monkeypatch.setenv("STATUS_BLOB_CONTAINER", container_name)
-    return connection_string
-
-
-@pytest.fixture
-def instance_id(request: pytest.FixtureRequest) -> str:
-    """A fresh instance id named after the test (readable in devhost's log and blob names)."""
-    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)[:40]
-    return f"{readable}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")

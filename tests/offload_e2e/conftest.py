@@ -6,23 +6,26 @@ on the session Azurite, with its own container; tests use fresh instance ids. Te
 storage start their own Azurite and devhost (``test_storage_outage.py``).
 """
 
-import re
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
 import pytest  # noqa: E402
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient  # noqa: E402
 
 from devhost.dev.azurite import Azurite  # noqa: E402
 from tests.support.azurite import azurite, azurite_storage  # noqa: E402, F401
 from tests.support.devhost_process import DevhostProcess  # noqa: E402
+from tests.support.storage_fixtures import (  # noqa: E402, F401 (pytest fixtures)
+    app_settings,
+    blobs,
+    http,
+    instance_id,
+)
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 
@@ -57,36 +60,3 @@ def host(
     )
     yield process
     assert process.stop() == 0, process.log
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def blobs(
-    request: pytest.FixtureRequest, container_name: str
-) -> AsyncIterator[ContainerClient]:
-    """A raw client of the session devhost's container, to look at and tamper with blobs."""
-    storage: Azurite = request.getfixturevalue("azurite")
-    async with BlobServiceClient.from_connection_string(storage.connection_string) as service:
-        yield service.get_container_client(container_name)
-
-
-@pytest.fixture
-def app_settings(
-    request: pytest.FixtureRequest, container_name: str, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    """For tests calling the app's functions in-process: the same storage settings as ``host``."""
-    connection_string = request.getfixturevalue("azurite_storage")
-    monkeypatch.setenv("STATUS_BLOB_CONTAINER", container_name)
-    return connection_string
-
-
-@pytest.fixture
-def instance_id(request: pytest.FixtureRequest) -> str:
-    """A fresh instance id named after the test (readable in devhost's log and blob names)."""
-    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)[:40]
-    return f"{readable}-{uuid.uuid4().hex[:8]}"
