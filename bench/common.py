@@ -141,3 +141,24 @@ def process_cpu_seconds(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
     return total / ticks
+
+
+def context_switches(pids: list[int]) -> int:
+    """Context switches (voluntary and not) of every thread of the processes ``pids`` so far
+    (Linux ``/proc``). Each is a thread handing the CPU over: gRPC's threads pass every message
+    between them, so this counts the hand-offs a message costs."""
+    total = 0
+    for pid in pids:
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for thread in threads:
+            try:
+                with open(f"/proc/{pid}/task/{thread}/status", encoding="ascii") as status:
+                    for line in status:
+                        if "ctxt_switches" in line:
+                            total += int(line.split()[1])
+            except OSError:
+                continue  # the thread ended meanwhile
+    return total

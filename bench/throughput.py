@@ -19,6 +19,7 @@ keeps it; the app runs in one worker process, as by default.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ from bench.common import (
     Result,
     close_sdk_session,
     completed,
+    context_switches,
     median,
     process_cpu_seconds,
     saved_environ,
@@ -128,6 +130,7 @@ async def measure(instances: int = 1000, floor_repeats: int = 100) -> Result:
             before = (stats.history_events, stats.host_seconds, dict(recorder.seconds))
             pids = host.worker_pids
             cpu_before = process_cpu_seconds(pids)
+            switches_before = context_switches([os.getpid()]), context_switches(pids)
             started, cpu_started = time.perf_counter(), time.process_time()
             ids = await asyncio.gather(
                 *(client.start_new(ORCHESTRATOR, f"bench-{n}") for n in range(instances))
@@ -138,6 +141,8 @@ async def measure(instances: int = 1000, floor_repeats: int = 100) -> Result:
             elapsed = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_started
             worker_cpu = process_cpu_seconds(pids) - cpu_before
+            host_switches = context_switches([os.getpid()]) - switches_before[0]
+            worker_switches = context_switches(pids) - switches_before[1]
             events = stats.history_events - before[0]
             host_seconds = stats.host_seconds - before[1]
             invoked = {kind: recorder.seconds[kind] - before[2][kind] for kind in before[2]}
@@ -179,6 +184,10 @@ async def measure(instances: int = 1000, floor_repeats: int = 100) -> Result:
             # ... and CPU: devhost's process (HTTP client and server included) and its worker.
             "host_cpu_ms_per_orch": cpu_seconds * per_orch,
             "worker_cpu_ms_per_orch": worker_cpu * per_orch,
+            # ... and how often their threads handed the CPU over (gRPC's threads pass every
+            # message between them: about ten switches per request and reply, each side).
+            "host_switches_per_orch": host_switches / instances,
+            "worker_switches_per_orch": worker_switches / instances,
             # The floor: the same 7 invocations in this process, and its 4 episodes alone.
             "floor_ms_per_orch": 1000 / floor,
             "floor_episodes_ms_per_orch": 1000 * floor_orchestrator_s / floor_repeats,

@@ -13,7 +13,9 @@ same work in this process (``bench.library_floor``):
   worker process are reported beside it, and ``bare_grpc_echo_us``: one round trip of the same
   kind of messages over the same kind of stream (``grpc.aio``, a bidirectional ``EventStream``,
   the far end a bare Python process answering each request at once), the part of a call that is
-  gRPC itself.
+  gRPC itself; ``bare_stream_echo_us``, the same messages over a plain asyncio TCP stream (each
+  one length-prefixed), what moving them between two processes costs without gRPC; and the
+  context switches per call of both sides (gRPC hands each message between its threads).
 - **9 worker start-up**: ``start_app`` until the first worker is ready (spawn, connect,
   ``WorkerInitRequest``: the library imports and indexes the app, ``FunctionsMetadataRequest``,
   a ``FunctionLoadRequest`` per function) ÷ importing the app in a bare Python process
@@ -28,15 +30,17 @@ change that makes it worse shows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import statistics
+import struct
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-from bench.common import ROOT, Result, process_cpu_seconds, saved_environ
+from bench.common import ROOT, Result, context_switches, process_cpu_seconds, saved_environ
 from bench.library_floor import Call, InProcessWorker
 from devhost.workers import rpc
 
@@ -69,17 +73,22 @@ async def measure_invocation(calls: int = 3000, rounds: int = 6) -> Result:
             grpc_s: list[float] = []
             local_s: list[float] = []
             host_cpu = worker_cpu = 0.0
+            host_switches = worker_switches = 0
             for _ in range(rounds):
                 worker_before, cpu_before = process_cpu_seconds(pids), time.process_time()
+                switches = context_switches([os.getpid()]), context_switches(pids)
                 started = time.perf_counter()
                 await over_grpc(per_round)
                 grpc_s.append((time.perf_counter() - started) / per_round)
                 host_cpu += time.process_time() - cpu_before
                 worker_cpu += process_cpu_seconds(pids) - worker_before
+                host_switches += context_switches([os.getpid()]) - switches[0]
+                worker_switches += context_switches(pids) - switches[1]
                 local_s.append(await local.time_calls([call], per_round) / per_round)
         finally:
             await running.stop()
     echo_us = await grpc_echo_us(per_round * 2)
+    stream_us = await stream_echo_us(per_round * 2)
     grpc_us = statistics.median(grpc_s) * 1e6
     local_us = statistics.median(local_s) * 1e6
     total = per_round * rounds
@@ -95,7 +104,10 @@ async def measure_invocation(calls: int = 3000, rounds: int = 6) -> Result:
             "in_process_us_per_call": local_us,
             "grpc_host_cpu_us_per_call": host_cpu / total * 1e6,
             "grpc_worker_cpu_us_per_call": worker_cpu / total * 1e6,
+            "grpc_host_switches_per_call": host_switches / total,
+            "grpc_worker_switches_per_call": worker_switches / total,
             "bare_grpc_echo_us": echo_us,
+            "bare_stream_echo_us": stream_us,
         },
         note=f"one call at a time, medians of {rounds} alternating rounds",
     )
@@ -189,13 +201,7 @@ async def grpc_echo_us(round_trips: int) -> float:
     try:
         context = await asyncio.wait_for(echo.streams.get(), 30)
         await context.read()  # StartStream
-        request = rpc.StreamingMessage(
-            invocation_request=rpc.InvocationRequest(
-                invocation_id=str(uuid.uuid4()),
-                function_id=str(uuid.uuid4()),
-                input_data=[rpc.ParameterBinding(name="city", data=rpc.TypedData(string='"x"'))],
-            )
-        )
+        request = _echo_request()
         for _ in range(min(round_trips, 50)):  # warm up
             await context.write(request)
             await context.read()
@@ -210,29 +216,103 @@ async def grpc_echo_us(round_trips: int) -> float:
         await server.stop(grace=None)
 
 
+def _answer(message: Any) -> Any:
+    answer = rpc.InvocationResponse(
+        invocation_id=message.invocation_request.invocation_id,
+        return_value=rpc.TypedData(json='"Hello x!"'),
+    )
+    return rpc.StreamingMessage(invocation_response=answer)
+
+
+def _echo_request() -> Any:
+    return rpc.StreamingMessage(
+        invocation_request=rpc.InvocationRequest(
+            invocation_id=str(uuid.uuid4()),
+            function_id=str(uuid.uuid4()),
+            input_data=[rpc.ParameterBinding(name="city", data=rpc.TypedData(string='"x"'))],
+        )
+    )
+
+
 async def _echo_worker(port: int) -> None:
-    """The far end: answers every request with an ``InvocationResponse``, as a worker would."""
+    """The far end: answers every request with an ``InvocationResponse``, as a worker would,
+    its stream read and written as devhost's launcher does (one writer task, ``call.read``)."""
     import grpc
 
     outbox: asyncio.Queue[Any] = asyncio.Queue()
-
-    async def outgoing() -> AsyncIterator[Any]:  # as devhost's launcher writes its stream
-        yield rpc.StreamingMessage(start_stream=rpc.StartStream(worker_id="echo"))
-        while True:
-            yield await outbox.get()
-
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        async for message in rpc.FunctionRpcStub(channel).EventStream(outgoing()):
-            answer = rpc.InvocationResponse(
-                invocation_id=message.invocation_request.invocation_id,
-                return_value=rpc.TypedData(json='"Hello x!"'),
-            )
-            outbox.put_nowait(rpc.StreamingMessage(invocation_response=answer))
+        call = rpc.FunctionRpcStub(channel).EventStream()
+        await call.write(rpc.StreamingMessage(start_stream=rpc.StartStream(worker_id="echo")))
+
+        async def write() -> None:
+            while True:
+                await call.write(await outbox.get())
+
+        writer = asyncio.create_task(write())
+        while (message := await call.read()) is not grpc.aio.EOF:
+            outbox.put_nowait(_answer(message))
+        writer.cancel()
+
+
+# -- the same round trip without gRPC ---------------------------------------------------------
+_LENGTH = struct.Struct("<I")
+
+
+async def _read_framed(reader: asyncio.StreamReader) -> Any:
+    (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
+    return rpc.StreamingMessage.FromString(await reader.readexactly(size))
+
+
+def _write_framed(writer: asyncio.StreamWriter, message: Any) -> None:
+    body = message.SerializeToString()
+    writer.write(_LENGTH.pack(len(body)) + body)
+
+
+async def stream_echo_us(round_trips: int) -> float:
+    """µs per request and answer over a plain asyncio TCP stream (4-byte length, then the
+    serialised ``StreamingMessage``) to a process that answers at once: the same messages
+    between the same two kinds of process, without gRPC's threads."""
+    connected: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await connected.put((reader, writer))
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.worker_costs", "--stream-echo", str(port), cwd=ROOT
+    )
+    try:
+        reader, writer = await asyncio.wait_for(connected.get(), 30)
+        request = _echo_request()
+        for _ in range(min(round_trips, 50)):  # warm up
+            _write_framed(writer, request)
+            await _read_framed(reader)
+        started = time.perf_counter()
+        for _ in range(round_trips):
+            _write_framed(writer, request)
+            await _read_framed(reader)
+        elapsed = time.perf_counter() - started
+        writer.close()
+        return elapsed / round_trips * 1e6
+    finally:
+        process.kill()
+        await process.wait()
+        server.close()
+
+
+async def _stream_echo_worker(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+        while True:
+            _write_framed(writer, _answer(await _read_framed(reader)))
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--echo"]:
         asyncio.run(_echo_worker(int(sys.argv[2])))
+    elif sys.argv[1:2] == ["--stream-echo"]:
+        asyncio.run(_stream_echo_worker(int(sys.argv[2])))
     else:
         for result in asyncio.run(measure(60, 1) if "--quick" in sys.argv else measure()):
             print(f"{result.name}: {result.ratio:.2f} {result.numbers}")

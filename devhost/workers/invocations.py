@@ -75,16 +75,39 @@ class Invoker:
     ) -> Reply:
         """Invoke with ``inputs`` (parameter name → ``TypedData``); never raises for a failure of
         the function or its worker."""
-        invocation_id = str(uuid.uuid4())
-        request = rpc.InvocationRequest(
-            invocation_id=invocation_id,
-            function_id=function_id,
-            input_data=[rpc.ParameterBinding(name=n, data=d) for n, d in inputs.items()],
-        )
+        message, request = _invocation(function_id)
+        bindings = request.input_data
+        for name, data in inputs.items():
+            binding = bindings.add()
+            binding.name = name
+            binding.data.CopyFrom(data)
         if trace_parent:
             request.trace_context.trace_parent = trace_parent
+        return await self._send(message, request.invocation_id, function_name)
+
+    async def orchestrator(self, function_id: str, name: str, param: str, context: str) -> Reply:
+        return await self._call_with_text(function_id, name, param, context)
+
+    async def activity(
+        self, function_id: str, name: str, param: str, input_json: str | None
+    ) -> Reply:
+        # No input reaches the worker as JSON null, as the extension serialises it.
+        text = input_json if input_json is not None else "null"
+        return await self._call_with_text(function_id, name, param, text)
+
+    async def _call_with_text(
+        self, function_id: str, function_name: str, param: str, text: str
+    ) -> Reply:
+        """``call`` with one input, a string (an orchestrator's context, an activity's input)."""
+        message, request = _invocation(function_id)
+        binding = request.input_data.add()
+        binding.name = param
+        binding.data.string = text
+        return await self._send(message, request.invocation_id, function_name)
+
+    async def _send(self, message: Any, invocation_id: str, function_name: str) -> Reply:
         try:
-            response = await self.pool.invoke(request, function_name)
+            response = await self.pool.invoke(message, function_name)
         except FunctionTimedOut as error:
             return Reply(invocation_id, error=str(error), timed_out=True, host_failure=True)
         except WorkerError as error:
@@ -99,12 +122,14 @@ class Invoker:
             )
         return Reply(invocation_id, value=typed_text(response.return_value), response=response)
 
-    async def orchestrator(self, function_id: str, name: str, param: str, context: str) -> Reply:
-        return await self.call(function_id, name, {param: rpc.TypedData(string=context)})
 
-    async def activity(
-        self, function_id: str, name: str, param: str, input_json: str | None
-    ) -> Reply:
-        # No input reaches the worker as JSON null, as the extension serialises it.
-        text = input_json if input_json is not None else "null"
-        return await self.call(function_id, name, {param: rpc.TypedData(string=text)})
+def _invocation(function_id: str) -> tuple[Any, Any]:
+    """A ``StreamingMessage`` and the ``InvocationRequest`` inside it, with a new invocation id.
+
+    Everything is set in place: passing a message to a constructor copies it (the context
+    string included), once per level of nesting."""
+    message = rpc.StreamingMessage()
+    request = message.invocation_request
+    request.invocation_id = str(uuid.uuid4())
+    request.function_id = function_id
+    return message, request

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
+import threading
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,68 +116,12 @@ class Worker:
         self.worker_id = worker_id
         self.request_id = request_id
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self._outbox: asyncio.Queue[Any] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._library = library
-
-    # -- sending ------------------------------------------------------------------------------
-    def send(self, message: Any) -> None:
-        """Queue a message for the host; callable from any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._outbox.put_nowait(message)
-        else:
-            loop.call_soon_threadsafe(self._outbox.put_nowait, message)
-
-    async def _outgoing(self) -> AsyncIterator[Any]:
-        yield rpc.StreamingMessage(
-            request_id=self.request_id, start_stream=rpc.StartStream(worker_id=self.worker_id)
-        )
-        while True:
-            yield await self._outbox.get()
-
-    # -- the stream ---------------------------------------------------------------------------
-    async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        async with grpc.aio.insecure_channel(
-            f"{self.host}:{self.port}", rpc.CHANNEL_OPTIONS
-        ) as channel:
-            stub = rpc.FunctionRpcStub(channel)
-            call = stub.EventStream(self._outgoing())
-            async for message in call:
-                if message.WhichOneof("content") == "worker_terminate":
-                    break
-                self._start(message)
-        for task in self._tasks:
-            task.cancel()
-
-    def _start(self, message: Any) -> None:
-        task = asyncio.create_task(self._handle(message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _handle(self, message: Any) -> None:
-        kind = message.WhichOneof("content")
-        handler = self._handlers().get(kind)
-        if handler is None:
-            return  # heartbeats, status requests and kinds devhost never sends
-        response_field, call = handler
-        if kind == "invocation_request":
-            library = self._library
-            library.invocation_id_cv.set(message.invocation_request.invocation_id)
-        request = LibraryRequest(kind, message, {"host": self.host, "protos": rpc})
-        response = await call(request)
-        self.send(rpc.StreamingMessage(request_id=message.request_id, **{response_field: response}))
-
-    def _handlers(self) -> dict[str, tuple[str, Callable[[LibraryRequest], Awaitable[Any]]]]:
-        library = self._library
-        return {
+        self._properties = {"host": host, "protos": rpc}
+        self._handlers: dict[str, tuple[str, Callable[[LibraryRequest], Awaitable[Any]]]] = {
             "worker_init_request": ("worker_init_response", self._init),
             "functions_metadata_request": (
                 "function_metadata_response",
@@ -188,6 +134,69 @@ class Worker:
                 library.function_environment_reload_request,
             ),
         }
+
+    # -- sending ------------------------------------------------------------------------------
+    def send(self, message: Any) -> None:
+        """Queue a message for the host; callable from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._outbox.put_nowait(message)
+        else:
+            loop.call_soon_threadsafe(self._outbox.put_nowait, message)
+
+    async def _write(self, call: Any) -> None:
+        """The stream's one writer (gRPC takes one message at a time), in queue order."""
+        outbox = self._outbox
+        # A stream that failed or closed ends the reading loop in ``run`` as well.
+        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
+            while True:
+                await call.write(await outbox.get())
+
+    # -- the stream ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        async with grpc.aio.insecure_channel(
+            f"{self.host}:{self.port}", rpc.CHANNEL_OPTIONS
+        ) as channel:
+            call = rpc.FunctionRpcStub(channel).EventStream()
+            await call.write(
+                rpc.StreamingMessage(
+                    request_id=self.request_id,
+                    start_stream=rpc.StartStream(worker_id=self.worker_id),
+                )
+            )
+            writer = asyncio.create_task(self._write(call))
+            try:
+                while (message := await call.read()) is not grpc.aio.EOF:
+                    if message.WhichOneof("content") == "worker_terminate":
+                        break
+                    self._start(message)
+            finally:
+                writer.cancel()
+        for task in self._tasks:
+            task.cancel()
+
+    def _start(self, message: Any) -> None:
+        # Started eagerly: the library's handler runs at once up to its first wait (for an
+        # invocation, the function on the library's thread pool) instead of a loop turn later.
+        task = asyncio.Task(self._handle(message), loop=self._loop, eager_start=True)
+        if not task.done():
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, message: Any) -> None:
+        kind = message.WhichOneof("content")
+        handler = self._handlers.get(kind)
+        if handler is None:
+            return  # heartbeats, status requests and kinds devhost never sends
+        response_field, call = handler
+        if kind == "invocation_request":
+            self._library.invocation_id_cv.set(message.invocation_request.invocation_id)
+        response = await call(LibraryRequest(kind, message, self._properties))
+        self.send(rpc.StreamingMessage(request_id=message.request_id, **{response_field: response}))
 
     async def _init(self, request: LibraryRequest) -> Any:
         """Index the app where the host says it is, as the proxy worker does."""

@@ -341,8 +341,9 @@ class WorkerPool:
         worker.kill()
 
     # -- invocations --------------------------------------------------------------------------
-    async def invoke(self, request: Any, function_name: str) -> Any:
-        """Run one ``InvocationRequest`` on a worker; its ``InvocationResponse``.
+    async def invoke(self, message: Any, function_name: str) -> Any:
+        """Run one ``InvocationRequest`` (in its ``StreamingMessage``) on a worker; its
+        ``InvocationResponse``.
 
         Raises :class:`WorkerExited` if the worker died meanwhile and :class:`FunctionTimedOut`
         past ``functionTimeout`` (the worker is then restarted)."""
@@ -354,36 +355,52 @@ class WorkerPool:
                 self._some_ready.clear()
                 await self._some_ready.wait()
                 continue
-            future = worker.invoke(request, function_name)
+            future = worker.invoke(message, function_name)
             if not future.done():
                 break
             # The worker's stream closed before this was sent: it never ran; try another.
             future.exception()
             self._retire(worker)
         timeout = self.settings.function_timeout
+        if timeout is None:
+            return await future
+        # One timer per invocation, cancelled with its reply; when it fires first, the
+        # invocation's future fails with _Expired (a reply arriving later is dropped).
+        timer = asyncio.get_running_loop().call_later(timeout, _expire, future)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            assert timeout is not None
-            log.error(
-                "Timeout value of %s exceeded by function 'Functions.%s' (Id: '%s'). "
-                "Initiating cancellation.",
-                format_timeout(timeout),
-                function_name,
-                request.invocation_id,
-            )
-            log.warning(
-                "A function timeout has occurred. Restarting worker process executing "
-                "invocationId '%s'.",
-                request.invocation_id,
-            )
-            self.restart_after_timeout(worker)
-            with contextlib.suppress(WorkerError):
-                await future
-            raise FunctionTimedOut(
-                f"Timeout value of {format_timeout(timeout)} was exceeded by function: "
-                f"Functions.{function_name}"
-            ) from None
+            return await future
+        except _Expired:
+            pass
+        finally:
+            timer.cancel()
+        invocation_id = message.invocation_request.invocation_id
+        log.error(
+            "Timeout value of %s exceeded by function 'Functions.%s' (Id: '%s'). "
+            "Initiating cancellation.",
+            format_timeout(timeout),
+            function_name,
+            invocation_id,
+        )
+        log.warning(
+            "A function timeout has occurred. Restarting worker process executing "
+            "invocationId '%s'.",
+            invocation_id,
+        )
+        self.restart_after_timeout(worker)
+        await worker.exited.wait()
+        raise FunctionTimedOut(
+            f"Timeout value of {format_timeout(timeout)} was exceeded by function: "
+            f"Functions.{function_name}"
+        )
+
+
+class _Expired(Exception):
+    """``functionTimeout`` passed before the reply (internal to :meth:`WorkerPool.invoke`)."""
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
 
 
 def worker_env(settings: dict[str, str]) -> dict[str, str]:

@@ -246,13 +246,15 @@ class WorkerProcess:
         self.send(message)
         return await future
 
-    def invoke(self, request: Any, function_name: str) -> asyncio.Future[Any]:
-        """Send an ``InvocationRequest``; the future resolves to its ``InvocationResponse``."""
+    def invoke(self, message: Any, function_name: str) -> asyncio.Future[Any]:
+        """Send a ``StreamingMessage`` holding an ``InvocationRequest``; the future resolves to
+        its ``InvocationResponse``."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.exited.is_set() or not self.connected.is_set():
             future.set_exception(WorkerExited(_exit_text(self.exit_code)))
             return future
-        self.in_flight[request.invocation_id] = future
-        self.names[request.invocation_id] = function_name
-        self.send(rpc.StreamingMessage(invocation_request=request))
+        invocation_id = message.invocation_request.invocation_id
+        self.in_flight[invocation_id] = future
+        self.names[invocation_id] = function_name
+        self._outbox.put_nowait(message)
         return future
