@@ -38,12 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 async def _close_sdk_session() -> AsyncIterator[None]:
-    """The SDK's client keeps one module-level aiohttp session: close it once the tests are done
-    (on the session's event loop, which every test here shares)."""
+    """The SDK's client keeps one module-level aiohttp session, and the custom_status package one
+    Blob client per loop: close them once the tests are done (on the session's event loop, which
+    every test here shares)."""
     yield
     from azure.durable_functions.models.utils import http_utils
 
+    from custom_status import close_shared_clients
+
     await http_utils._close_session()
+    # The package's Blob clients shared on the session's loop (in-process tests use them);
+    # left open, their aiohttp sessions complain at interpreter exit.
+    await close_shared_clients()
 
 
 @pytest.fixture
