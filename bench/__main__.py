@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench import batch_progress, polling, scaling, startup, throughput, wake, worker_costs
 from bench.common import Result, format_table, quiet_logs
@@ -68,7 +68,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
 
 def machine() -> str:
     return (
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores (nproc), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores (nproc), "
         f"Python {platform.python_version()}, {platform.system()} {platform.machine()}"
     )
 

@@ -159,7 +159,7 @@ def read_json_body(req: func.HttpRequest) -> Any:
     raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {problem}.")
 
 
-def http_errors(
+def http_errors[**P](
     handler: Callable[P, Awaitable[func.HttpResponse]],
 ) -> Callable[P, Awaitable[func.HttpResponse]]:
     """Wrap an async HTTP handler so that every failure becomes a JSON error response.

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -129,7 +129,7 @@ async def list_recent_instances(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     """The newest instances first."""
-    instances = await newest_instances(client, _top(req), datetime.now(timezone.utc))
+    instances = await newest_instances(client, _top(req), datetime.now(UTC))
     return json_response([_summary(s) for s in instances])
 
 

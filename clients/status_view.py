@@ -8,7 +8,7 @@ about the SDK's status object, and how the app compares two custom statuses.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.durable_functions import OrchestrationRuntimeStatus
@@ -53,7 +53,7 @@ def format_time(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

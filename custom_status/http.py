@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -237,7 +237,7 @@ async def reference_with_url(
     ref: StatusReference, *, now: datetime | None = None, ttl: timedelta = SAS_TTL
 ) -> dict[str, Any]:
     """The reference as the host stores it, plus a read-only SAS URL valid ``ttl`` from ``now``."""
-    start = now if now is not None else datetime.now(timezone.utc)
+    start = now if now is not None else datetime.now(UTC)
     try:
         url = await sas_url(ref, ttl, now=start)
     except StorageNotConfigured as error:

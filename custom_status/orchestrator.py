@@ -92,7 +92,7 @@ def gave_up(
 
 def set_custom_status(
     context: df.DurableOrchestrationContext, value: Any, summary: Any = None
-) -> Generator[Any, Any, None]:
+) -> Generator[Any, Any]:
     """Set ``value`` as the instance's custom status, offloading it if the host would refuse it.
 
     A generator (``yield from`` it) because a large value is uploaded by an activity first.

@@ -11,7 +11,7 @@ expiring at most 15 minutes after it is made and never after the key it was sign
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.storage.blob import BlobSasPermissions, UserDelegationKey, generate_blob_sas
@@ -39,7 +39,7 @@ async def sas_url(
     if ttl <= timedelta(0) or ttl > MAX_SAS_TTL:
         raise ValueError(f"ttl must be positive and at most {MAX_SAS_TTL}")
     settings = settings if settings is not None else StorageSettings.from_env()
-    start = now if now is not None else datetime.now(timezone.utc)
+    start = now if now is not None else datetime.now(UTC)
     async with shared(settings) as entry:
         service = entry.service
         url = service.get_blob_client(ref.container, ref.blob).url
@@ -83,7 +83,7 @@ async def _delegation_key(
     key: UserDelegationKey | None = cache.get(_KEY)
     if key is not None and _parse_time(key.signed_expiry) >= needed_until:
         return key
-    start = datetime.now(timezone.utc) - timedelta(minutes=5)  # allow for clock skew
+    start = datetime.now(UTC) - timedelta(minutes=5)  # allow for clock skew
     key = await service.get_user_delegation_key(start, start + DELEGATION_KEY_LIFETIME)
     cache[_KEY] = key
     return key
@@ -91,7 +91,7 @@ async def _delegation_key(
 
 def _parse_time(text: str | datetime | None) -> datetime:
     if isinstance(text, datetime):
-        return text if text.tzinfo else text.replace(tzinfo=timezone.utc)
+        return text if text.tzinfo else text.replace(tzinfo=UTC)
     if not text:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=UTC)
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

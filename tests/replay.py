@@ -22,7 +22,7 @@ next id from 0 in the order the orchestrator schedules it; external events take 
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.functions as func
@@ -32,7 +32,7 @@ import azure.functions as func
 from devhost.protocol.actions import ActionType
 from devhost.protocol.history import EventType, format_timestamp, make_event
 
-START = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 """When test instances start: a fixed time, so timer deadlines are predictable."""
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"

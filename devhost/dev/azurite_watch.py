@@ -51,7 +51,9 @@ class Watchable(Protocol):
 W = TypeVar("W", bound=Watchable)
 
 
-async def watch_restarts(azurite: W, on_restart: Callable[[W], object] | None = None) -> None:
+async def watch_restarts[W: Watchable](
+    azurite: W, on_restart: Callable[[W], object] | None = None
+) -> None:
     """Restart ``azurite`` whenever its process exits without ``stop()``, until it is stopped.
 
     Returns at once for an Azurite that does not run. If a restart fails (the port was taken

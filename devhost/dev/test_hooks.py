@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from aiohttp import web
@@ -51,7 +51,7 @@ class TestHooks:
                 400, "The clock is not manual; start devhost with --manual-clock."
             )
         now = clock.advance(seconds)
-        text = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return web.json_response({"now": text}, status=200)
 
     async def wait_for_instance(self, request: web.Request, instance_id: str) -> web.StreamResponse:

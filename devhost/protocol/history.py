@@ -6,7 +6,7 @@ timestamp. Payload fields (``Input``, ``Result``) are JSON *text*, which the SDK
 ``df_loads``."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -55,7 +55,7 @@ FAILURE_EVENTS = frozenset({EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_I
 
 def format_timestamp(moment: datetime) -> str:
     """Fixed-width UTC text, so that timestamps also sort correctly as strings in SQLite."""
-    return moment.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT)
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -65,8 +65,8 @@ def parse_timestamp(text: str) -> datetime:
         text = text[:-1] + "+00:00"
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def status_time(text: str) -> str:

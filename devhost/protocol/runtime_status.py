@@ -3,10 +3,10 @@ string literal, and the sets devhost's rules are made of (ended, active, purgeab
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class RuntimeStatus(str, Enum):
+class RuntimeStatus(StrEnum):
     """``OrchestrationRuntimeStatus`` as the extension names it in status bodies and filters."""
 
     RUNNING = "Running"

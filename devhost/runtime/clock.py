@@ -7,7 +7,7 @@ test server does; without advancing, the same timer takes its real 60 seconds.
 
 import asyncio
 import contextlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -25,7 +25,7 @@ class Clock:
         self._changed = changed
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def advance(self, seconds: float) -> datetime:
         """Skip ``seconds`` ahead and wake the timer loop; refused unless the host allows it."""

@@ -71,7 +71,7 @@ class Waiters:
         self._waiting.setdefault(instance_id, []).append(future)
         try:
             await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             waiting = self._waiting.get(instance_id, [])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 import azure.durable_functions as df
@@ -17,7 +17,7 @@ from devhost.server import DevHost
 
 from .conftest import WEBHOOK, call, ended, running
 
-SINCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 async def test_purge_one_deletes_an_instance_whatever_its_status(

@@ -1,7 +1,7 @@
 """custom_status.blobs against a real Azurite: round trips, names, faults, clean-up, SAS."""
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -297,7 +297,7 @@ async def test_sas_url_reads_the_blob(status_container, http):
 
 async def test_expired_sas_url_is_refused_by_storage(status_container, http):
     ref = await upload_status("order-12", serialize(big_status(64 * KIB)))
-    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     expired = await sas_url(ref, timedelta(minutes=15), now=an_hour_ago)
     async with http.get(expired) as response:
         assert response.status == 403

@@ -8,7 +8,7 @@ values is tests/offload_e2e/test_wait_for_offloaded_status.py.)
 """
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -124,10 +124,10 @@ async def test_a_malformed_reference_is_502(app_settings, get_instance_status):
 
 async def test_an_expired_sas_url_is_refused_by_storage(app_settings, http):
     ref = await upload_status("sas-1", serialize(make_value(BIG)))
-    twenty_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=20)
+    twenty_minutes_ago = datetime.now(UTC) - timedelta(minutes=20)
     expired = (await reference_with_url(ref, now=twenty_minutes_ago))["$customStatusRef"]
     assert datetime.fromisoformat(expired["urlExpiresOn"].replace("Z", "+00:00")) < (
-        datetime.now(timezone.utc)
+        datetime.now(UTC)
     )
     async with http.get(expired["url"]) as response:
         assert response.status == 403

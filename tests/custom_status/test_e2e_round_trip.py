@@ -5,7 +5,7 @@ built-in status API shows the reference (with the summary inline); ours shows th
 ``?resolve=false`` ours shows the reference and a read-only SAS URL that serves the same bytes.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -67,7 +67,7 @@ async def test_a_large_status_round_trips(host, http, blobs, container_name, ins
     assert [ours[key] for key in SHARED_FIELDS] == [builtin[key] for key in SHARED_FIELDS]
 
     # ?resolve=false: the reference plus a short-lived read-only URL of the same bytes.
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     code, unresolved, _ = await our_status(http, host.base_url, instance_id, resolve="false")
     assert code == 200
     body = unresolved["customStatus"]["$customStatusRef"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import pytest
@@ -56,7 +56,7 @@ async def test_query_and_purge_by(host: DevHost) -> None:
     )
     assert [s.instance_id for s in running] == ["q-1"]
 
-    since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
     purged = await client.purge_instance_history_by(
         created_time_from=since, runtime_status=[OrchestrationRuntimeStatus.Completed]
     )

@@ -14,7 +14,7 @@ import json
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -307,8 +307,8 @@ def test_an_http_invocation_returns_the_functions_response(answers):
     assert cookie.http_only.value is True
     assert cookie.same_site == rpc.RpcHttpCookie.SameSite.Strict
     # The library reads Expires as local time (a naive datetime's timestamp()): TZ=UTC above.
-    expected = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    assert cookie.expires.value.ToDatetime(tzinfo=timezone.utc) == expected
+    expected = datetime(2026, 1, 1, tzinfo=UTC)
+    assert cookie.expires.value.ToDatetime(tzinfo=UTC) == expected
 
 
 def test_an_activity_invocation_returns_its_json_result(answers):

@@ -9,7 +9,7 @@ SDK's URL building and status-code handling against the host's RPC endpoints.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -80,7 +80,7 @@ async def test_get_status_with_input_and_history(
 async def test_get_status_all_and_by(
     sdk_client: df.DurableOrchestrationClient, api: AppApi, instance_id: str
 ) -> None:
-    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    since = datetime.now(UTC) - timedelta(minutes=1)
     done_id = await sdk_client.start_new("SetStatusTest", f"{instance_id}-done")
     open_id = await sdk_client.start_new("ReserveTicket", f"{instance_id}-open", OPEN_OFFER)
     await api.wait(done_id)
@@ -96,7 +96,7 @@ async def test_get_status_all_and_by(
     ours = await sdk_client.get_status_by(instance_id_prefix=instance_id)
     assert sorted(status.instance_id for status in ours) == sorted([done_id, open_id])
     future = await sdk_client.get_status_by(
-        created_time_from=datetime.now(timezone.utc) + timedelta(days=365),
+        created_time_from=datetime.now(UTC) + timedelta(days=365),
         instance_id_prefix=instance_id,
     )
     assert future == []

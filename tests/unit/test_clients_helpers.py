@@ -1,7 +1,7 @@
 """The pure parts behind the client functions: ids, JSON bodies, status rendering, registry."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import azure.functions as func
 import pytest
@@ -95,7 +95,7 @@ def test_statuses_equal_compares_json_values():
 @pytest.mark.parametrize(
     ("moment", "text"),
     [
-        (datetime(2019, 10, 6, 18, 30, 24, 123456, tzinfo=timezone.utc), "2019-10-06T18:30:24Z"),
+        (datetime(2019, 10, 6, 18, 30, 24, 123456, tzinfo=UTC), "2019-10-06T18:30:24Z"),
         (datetime(2019, 10, 6, 18, 30, 24), "2019-10-06T18:30:24Z"),
         (
             datetime(2019, 10, 6, 20, 30, 24, tzinfo=timezone(timedelta(hours=2))),

@@ -4,13 +4,13 @@ of 100, ordered by instance id. The host is simulated by the rules it follows (f
 the route itself runs against devhost in ``tests/e2e/test_client_page_api.py``."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from clients.management import HOST_PAGE_SIZE, MAX_QUERIES, newest_instances
 
-NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 @dataclass
