@@ -123,7 +123,7 @@ if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
-# --- devhost RPC schema check (tests/devhost_workers/test_rpc_wire.py) ---------------------------
+# --- devhost RPC schema check (tests/devhost/workers/test_rpc_wire.py) ---------------------------
 # The wire test compares devhost's compiled schema with the FunctionRpc_pb2 generated independently
 # in azure-functions-runtime-v1. Its wheel also ships a top-level `tests` package, so it goes into
 # a directory of its own that the test loads by path, never into the venv's site-packages.

@@ -4,7 +4,7 @@ request back. aiohttp's own answer is plain text quoting the offending bytes, wh
 rendering error bodies could be tricked into showing.
 
 aiohttp has no public hook for these; ``JsonErrorsServer`` makes connections with a
-``RequestHandler`` whose ``handle_error`` answers JSON (``tests/devhost_http/test_server.py``
+``RequestHandler`` whose ``handle_error`` answers JSON (``tests/devhost/http/test_server.py``
 checks that the hook holds on the installed aiohttp). A request aiohttp parses but its router
 cannot place, such as ``OPTIONS *`` (a target that is no path), gets aiohttp's text/plain 404
 too; the middleware ``json_router_errors`` answers it as JSON.

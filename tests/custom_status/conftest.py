@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-# The repository root goes on sys.path first (as in tests/unit/conftest.py), so custom_status,
+# The repository root goes on sys.path first (as in tests/app/conftest.py), so custom_status,
 # devhost and tests.support import the same way wherever pytest is started from.
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:

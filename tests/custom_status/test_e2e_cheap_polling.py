@@ -15,9 +15,9 @@ from custom_status import serialize
 from custom_status.blobs import upload_status
 from custom_status.reader import CONTENT_CACHE as RESOLVED_DATA
 from custom_status.reader import ContentCache
+from tests.app.fakes import FakeDurableClient, http_request, status_json
 from tests.support.offload import run_script, set_step
 from tests.support.sized import make_value
-from tests.unit.fakes import FakeDurableClient, http_request, status_json
 
 BIG = {"kind": "rows", "bytes": 40_000}
 

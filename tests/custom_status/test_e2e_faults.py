@@ -4,7 +4,7 @@ Through devhost: a blob deleted or altered behind the app's back answers 502 wit
 (never a traceback), while the built-in API still shows the reference. In-process, with a
 stand-in durable client and real Azurite: the re-read after losing a race with the clean-up, a
 malformed reference, and an expired SAS URL. (The app's wait-for-status starter comparing resolved
-values is tests/offload_e2e/test_wait_for_offloaded_status.py.)
+values is tests/app/offload/test_wait_for_offloaded_status.py.)
 """
 
 import json
@@ -15,6 +15,7 @@ import pytest
 from custom_status import serialize
 from custom_status.blobs import delete_instance_blobs, delete_superseded, upload_status
 from custom_status.http import reference_with_url
+from tests.app.fakes import FakeDurableClient, http_request, status_json
 from tests.support.offload import (
     assert_json_error,
     builtin_status,
@@ -24,7 +25,6 @@ from tests.support.offload import (
     set_step,
 )
 from tests.support.sized import make_value
-from tests.unit.fakes import FakeDurableClient, http_request, status_json
 
 BIG = {"kind": "rows", "bytes": 40_000}
 

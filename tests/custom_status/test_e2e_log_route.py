@@ -11,8 +11,8 @@ import azure.functions as func
 
 from custom_status.log_reference import resolved_log_json
 from custom_status.status_log import append_rows, new_log
+from tests.app.fakes import FakeDurableClient, status_json
 from tests.support.offload import assert_json_error
-from tests.unit.fakes import FakeDurableClient, status_json
 
 
 def get_request(instance_id: str, **headers: str) -> func.HttpRequest:

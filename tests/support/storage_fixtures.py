@@ -1,5 +1,5 @@
 """Fixtures the end-to-end folders on devhost and Azurite share (``tests/custom_status`` and
-``tests/offload_e2e``). Each folder's conftest imports them; ``container_name`` (and ``azurite``)
+``tests/app/offload``). Each folder's conftest imports them; ``container_name`` (and ``azurite``)
 come from that folder's own conftest, so each gets its own container."""
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Fan-out/fan-in, activity retries (recovering and exhausted), sub-orchestrations, continue-as-new,
 an event raised before the orchestrator waits for it, timer races (cancelled and not), failures, and
 a custom status over the host's 16 KB limit. Tests drive it through devhost's Python API and, in
-``tests/e2e/test_patterns_app.py``, over HTTP: its own starter (the durable client binding of a
-second app) and two HTTP functions that raise, to show that a failure reaches the host's log and
-never the client.
+``tests/app/under_devhost/test_patterns_app.py``, over HTTP: its own starter (the durable client
+binding of a second app) and two HTTP functions that raise, to show that a failure reaches the
+host's log and never the client.
 """
 
 import collections
