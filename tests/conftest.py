@@ -17,13 +17,14 @@ TESTS = Path(__file__).resolve().parent
 E2E_FOLDERS = (
     "app/under_devhost", "app/offload", "app/pages",
     "devhost/app", "devhost/conformance", "devhost/dev", "devhost/http", "devhost/workers",
+    "devhost/dashboard",
     "bench",
 )  # fmt: skip
 """Folders whose every test runs devhost, Azurite or a browser end to end."""
 E2E_FILES = ("infra/test_requirements.py", "devhost/test_layers.py")
 """Single files of otherwise quick folders that build a virtualenv or run processes."""
-BROWSER_FOLDER = "app/pages/"
-"""The folder whose tests drive Chromium (they are e2e too)."""
+BROWSER_FOLDERS = ("app/pages/", "devhost/dashboard/page/")
+"""The folders whose tests drive Chromium (they are e2e too)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,7 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             relative in E2E_FILES
         ):
             item.add_marker(pytest.mark.e2e)
-        if relative.startswith(BROWSER_FOLDER):
+        if relative.startswith(BROWSER_FOLDERS):
             item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("crash") is not None:
             item.add_marker(pytest.mark.e2e)
