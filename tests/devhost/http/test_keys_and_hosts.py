@@ -207,7 +207,7 @@ def test_listening_on_every_interface_is_a_warning_at_start(tmp_path: Any) -> No
     from tests.support.devhost_process import ROOT, DevhostProcess
 
     host = DevhostProcess(
-        ROOT / "tests" / "devhost_http" / "apps" / "keyed",
+        ROOT / "tests" / "devhost" / "http" / "apps" / "keyed",
         tmp_path / "state.sqlite",
         extra_args=("--no-azurite", "--host", "0.0.0.0"),
     ).start()
