@@ -172,17 +172,22 @@ function instanceLink(id) {
   return el("a", { href: instanceHref(id), text: id });
 }
 
-// "2026-12-03 10:00:00.123" (UTC: the headings say so) in a <time> element.
-function timeText(iso) {
+// "2026-12-03 10:00:00.123" (UTC: the headings say so); without the milliseconds for the list.
+function timeText(iso, { seconds = false } = {}) {
   if (!iso) return "";
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return String(iso);
-  return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+  const text = new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+  return seconds ? text.slice(0, 19) : text;
 }
 
-function timeNode(iso) {
+// A <time> element (the exact value in its datetime attribute and tooltip). In a column of
+// times, a row whose date is the previous row's shows the time of day only.
+function timeNode(iso, { seconds = false, previous = null } = {}) {
   if (!iso) return el("span", { className: "none", text: "—" });
-  return el("time", { datetime: iso, text: timeText(iso) });
+  let text = timeText(iso, { seconds });
+  if (previous && timeText(previous).slice(0, 10) === text.slice(0, 10)) text = text.slice(11);
+  return el("time", { datetime: iso, title: timeText(iso) + " UTC", text });
 }
 
 function durationText(ms) {
@@ -371,10 +376,10 @@ function renderList(data, filters) {
     : count + " in task hub " + (config.taskHub || "");
   $("list-body").replaceChildren(...instances.map((item) => el("tr", {},
     cell(instanceLink(item.instanceId), "id"),
-    cell(item.name),
-    cell(el("span", { "data-status": item.runtimeStatus, text: item.runtimeStatus })),
-    cell(timeNode(item.createdTime), "time"),
-    cell(timeNode(item.lastUpdatedTime), "time"),
+    cell(item.name, "name"),
+    cell(el("span", { "data-status": item.runtimeStatus, text: item.runtimeStatus }), "kind"),
+    cell(timeNode(item.createdTime, { seconds: true }), "time"),
+    cell(timeNode(item.lastUpdatedTime, { seconds: true }), "time"),
     cell(item.customStatusPreview === null || item.customStatusPreview === undefined
       ? null : item.customStatusPreview, "preview"))));
   $("list-empty").hidden = instances.length > 0;
@@ -562,10 +567,11 @@ async function loadTimeline(state) {
   $("timeline-dropped").textContent = countText(dropped, "older change", "older changes") + " not kept (devhost keeps the last "
     + Number(data.kept).toLocaleString("en") + " per instance: --status-changes-kept).";
   $("timeline-empty").hidden = changes.length > 0 || dropped > 0;
-  $("timeline-body").replaceChildren(...changes.map((change) => el("tr", {},
+  $("timeline-wrap").hidden = changes.length === 0;
+  $("timeline-body").replaceChildren(...changes.map((change, i) => el("tr", {},
     cell(String(change.sequence), "num"),
-    cell(timeNode(change.time), "time"),
-    cell(el("code", { text: change.executionId || "" })),
+    cell(timeNode(change.time, { previous: i ? changes[i - 1].time : null }), "time"),
+    cell(el("code", { className: "execution", text: change.executionId || "" })),
     cell(String(change.episode), "num"),
     cell(valueCell(change.customStatus), "value"))));
 }
@@ -582,7 +588,7 @@ async function loadHistory(state) {
     return;
   }
   const events = data.events || [];
-  $("history-body").replaceChildren(...events.map(historyRow));
+  $("history-body").replaceChildren(...events.map((event, i) => historyRow(event, i ? events[i - 1] : null)));
   const first = events.length ? state.historyOffset + 1 : 0;
   $("history-range").textContent = "Events " + first + "–" + (state.historyOffset + events.length)
     + " of " + state.historyTotal.toLocaleString("en");
@@ -598,7 +604,9 @@ function lastOffset(total) {
   return Math.max(0, Math.floor((total - 1) / HISTORY_PAGE) * HISTORY_PAGE);
 }
 
-function historyRow(event) {
+// One history event. The value column comes last: it is the widest, and the short columns
+// before it stay in view when the table scrolls sideways.
+function historyRow(event, previous) {
   const values = el("td", { className: "value" });
   if (event.input !== null && event.input !== undefined) values.append(valueCell(event.input, "input"));
   if (event.result !== null && event.result !== undefined) values.append(valueCell(event.result, "result"));
@@ -610,18 +618,19 @@ function historyRow(event) {
   }
   let name = event.name || "";
   if (event.taskScheduledId !== null && event.taskScheduledId !== undefined) {
-    name = (name ? name + " " : "") + "(task " + event.taskScheduledId + ")";
+    const of = /^Timer/.test(event.eventType || "") ? "timer " : "task ";
+    name = (name ? name + " " : "") + "(" + of + event.taskScheduledId + ")";
   }
   return el("tr", {},
     cell(String(event.index), "num"),
-    cell(timeNode(event.timestamp), "time"),
-    cell(event.eventType),
-    cell(name),
-    values,
+    cell(timeNode(event.timestamp, { previous: previous && previous.timestamp }), "time"),
+    cell(event.eventType, "kind"),
+    cell(name, "name"),
     cell(durationText(event.durationMs), "num"),
     cell(event.attempt === null || event.attempt === undefined ? "" : String(event.attempt), "num"),
     cell(event.fireAt ? timeNode(event.fireAt) : null, "time"),
-    cell(event.subInstanceId ? instanceLink(event.subInstanceId) : null, "id"));
+    cell(event.subInstanceId ? instanceLink(event.subInstanceId) : null, "id"),
+    values);
 }
 
 function historyPage(offset) {
