@@ -20,7 +20,16 @@ import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from bench import batch_progress, polling, scaling, startup, throughput, wake, worker_costs
+from bench import (
+    batch_progress,
+    dashboard,
+    polling,
+    scaling,
+    startup,
+    throughput,
+    wake,
+    worker_costs,
+)
 from bench.common import Result, format_table, quiet_logs
 
 
@@ -53,6 +62,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
             "polling": lambda: as_list(polling.measure(quick=True)),
             "batch": lambda: as_list(batch_progress.measure(small=50, large=200, rounds=1)),
             "workers": lambda: as_list(worker_costs.measure(calls=60, launches=1)),
+            "dashboard": lambda: as_list(dashboard.measure(small=10, large=100, requests=5)),
         }
     return {
         "throughput": lambda: as_list(throughput.measure(instances=1000)),
@@ -63,6 +73,7 @@ def benchmarks(quick: bool) -> dict[str, Callable[[], Awaitable[list[Result]]]]:
         "polling": lambda: as_list(polling.measure(quick=False)),
         "batch": lambda: as_list(batch_progress.measure(small=500, large=10_000, rounds=3)),
         "workers": lambda: as_list(worker_costs.measure(calls=3000, launches=7)),
+        "dashboard": lambda: as_list(dashboard.measure(small=100, large=10_000, requests=300)),
     }
 
 

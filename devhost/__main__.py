@@ -86,8 +86,29 @@ def build_parser() -> argparse.ArgumentParser:
             "azure-functions-runtime, grpcio and protobuf as Azure's worker brings them"
         ),
     )
+    parser.add_argument(
+        "--status-changes-kept",
+        type=_at_least_one,
+        default=defaults.status_changes_kept,
+        metavar="N",
+        help=(
+            "custom-status changes the dashboard's timeline keeps per instance, the oldest "
+            f"dropped first (default: {defaults.status_changes_kept:,})"
+        ),
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    """A whole number of at least 1, or argparse's one-line usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("it must be at least 1 (the last change is always kept)")
+    return value
 
 
 def options_from(args: argparse.Namespace) -> HostOptions:
@@ -103,6 +124,7 @@ def options_from(args: argparse.Namespace) -> HostOptions:
         start_azurite=not args.no_azurite,
         task_hub=args.task_hub,
         require_keys=args.require_keys,
+        status_changes_kept=args.status_changes_kept,
     )
 
 

@@ -1,7 +1,8 @@
 """Compose devhost: start the app's workers, build the engine, serve HTTP on one port, stop cleanly.
 
 One aiohttp application answers everything the Functions host and the Durable extension would:
-the durable RPC API, the public webhooks, the optional test hooks, and the app's HTTP functions,
+the durable RPC API, the public webhooks, the optional test hooks, devhost's dashboard
+(``devhost.dashboard``, under ``/devhost/``), and the app's HTTP functions,
 which run in worker processes like every other function (``devhost.workers``). :class:`DevHost`
 is the unit tests and the CLI share: ``async with DevHost(options) as host`` gives a running host
 on ``host.base_url`` (a free port when ``options.port`` is 0).
@@ -24,13 +25,14 @@ from aiohttp import web
 
 from devhost.app.loader import AppIndex
 from devhost.core.options import HostOptions
+from devhost.dashboard.routes import mounts as dashboard_mounts
 from devhost.http import errors as http_errors
 from devhost.http.durable_answers import not_found
 from devhost.http.durable_api import DurableApi
 from devhost.http.http_triggers import HttpTriggerHandler
 from devhost.http.keys import ENV_NAMES, HostKeys, unauthorized
 from devhost.http.request_body import MAX_REQUEST_BYTES
-from devhost.http.routing import Mount, find, segments_after
+from devhost.http.routing import Mount, find, methods_for, segments_after
 from devhost.http.urls import RPC_PATH, WEBHOOK_PATH, HostUrls, host_urls
 from devhost.runtime.engine import Engine, open_store
 from devhost.runtime.store import Store
@@ -48,7 +50,7 @@ KEYS_KEY = web.AppKey("devhost_keys", HostKeys)
 
 
 def _mounts(
-    durable: DurableApi, engine: Engine, test_hooks_on: bool, keys: HostKeys
+    durable: DurableApi, engine: Engine, options: HostOptions, index: AppIndex, keys: HostKeys
 ) -> list[Mount]:
     """The one routing table: each base path, its routes and the key it needs under
     ``--require-keys``. Anything under none of them is the app's HTTP functions', which check
@@ -56,8 +58,9 @@ def _mounts(
     mounts = [
         Mount(RPC_PATH, durable.routes, lambda r: keys.allows_durable_api(r, rpc=True)),
         Mount(WEBHOOK_PATH, durable.routes, lambda r: keys.allows_durable_api(r, rpc=False)),
+        *dashboard_mounts(engine, options, index, keys),
     ]
-    if test_hooks_on:
+    if options.test_hooks:
         # Imported only when asked for: the hooks are not on the production import chain.
         from devhost.dev import test_hooks
 
@@ -75,9 +78,11 @@ async def _dispatch(
         if segments is None:
             continue
         if not mount.allowed(request):
-            return unauthorized()
+            return mount.refused() if mount.refused else unauthorized()
         found = find(mount.routes, request.method, segments)
         if found is None:
+            if mount.unmatched is not None:
+                return mount.unmatched(methods_for(mount.routes, segments))
             return not_found()
         route, params = found
         return await route.handler(request, params)
@@ -100,7 +105,7 @@ def create_app(
     triggers = HttpTriggerHandler(
         index.http_functions, index.route_prefix, index.task_hub, urls, invoker, keys
     )
-    mounts = _mounts(durable, engine, options.test_hooks, keys)
+    mounts = _mounts(durable, engine, options, index, keys)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         return await _dispatch(mounts, triggers, request)

@@ -54,6 +54,8 @@ def decide(
     then still hold the state the SDK reported with the failure)."""
     outcome = Outcome(state=state.copy(), runtime_status=RuntimeStatus.RUNNING)
     outcome.events.extend(new_events)
+    if outcome.state.episodes is not None:
+        outcome.state.episodes += 1
     failure = error
     if answer is not None:
         failure = _apply_custom_status(outcome, answer) or failure

@@ -19,6 +19,9 @@ class HostOptions:
     task_hub: overrides the hub name from host.json.
     require_keys: check function, master and system keys as the Functions host does on Azure
         (``devhost/http/keys.py``); off, as under ``func start``.
+    status_changes_kept: how many custom-status changes the dashboard's timeline keeps per
+        instance (the oldest go first, and are counted): a status set in every episode of a
+        long-running instance would otherwise grow the state file without end.
     """
 
     app_dir: Path = field(default_factory=Path.cwd)
@@ -31,6 +34,12 @@ class HostOptions:
     start_azurite: bool = True
     task_hub: str | None = None
     require_keys: bool = False
+    status_changes_kept: int = 1_000
 
     def resolved_state_path(self) -> Path:
         return self.state_path or (self.app_dir / ".devhost" / "state.sqlite")
+
+    def __post_init__(self) -> None:
+        if self.status_changes_kept < 1:
+            # The last change must stay: the next one is recorded only if it differs from it.
+            raise ValueError("status_changes_kept must be at least 1")

@@ -92,13 +92,16 @@ class OrchestrationState:
     SDK's answer already handled; ``pending``: outstanding tasks by sequence number;
     ``problems``: calls the extension would have swallowed, shown as ``devhostProblems``;
     ``replay``: after a rewind, the tasks its history already schedules (kind by sequence
-    number), which the next episode matches against the SDK's whole action list."""
+    number), which the next episode matches against the SDK's whole action list; ``episodes``:
+    the episodes this execution has run (the status timeline names each change's episode), None
+    in state written before devhost counted them (the count is then taken from the history)."""
 
     next_seq: int = 0
     known_top: int = 0
     pending: dict[int, PendingTask] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     replay: dict[int, TaskKind] | None = None
+    episodes: int | None = 0
 
     @classmethod
     def from_json(cls, text: str) -> OrchestrationState:
@@ -109,6 +112,7 @@ class OrchestrationState:
             pending={int(k): PendingTask.from_json(v) for k, v in data["pending"].items()},
             problems=data.get("problems", []),
             replay={int(k): v for k, v in data["replay"].items()} if "replay" in data else None,
+            episodes=data.get("episodes"),
         )
 
     def to_json(self) -> str:
@@ -121,6 +125,8 @@ class OrchestrationState:
             data["problems"] = self.problems
         if self.replay is not None:
             data["replay"] = {str(k): v for k, v in self.replay.items()}
+        if self.episodes is not None:
+            data["episodes"] = self.episodes
         return json.dumps(data, separators=(",", ":"))
 
     def copy(self) -> OrchestrationState:
@@ -132,6 +138,7 @@ class OrchestrationState:
             dict(self.pending),
             list(self.problems),
             dict(self.replay) if self.replay is not None else None,
+            self.episodes,
         )
 
     def take_seq(self) -> int:

@@ -73,6 +73,11 @@ class HostKeys:
     def allows_admin(self, request: web.Request) -> bool:
         return not self.required or _matches(presented_key(request), (self.master,))
 
+    def allows_master_header(self, request: web.Request) -> bool:
+        """devhost's own API (the dashboard's): the master key, in the header only. A ``code=``
+        in the URL is never taken, so the key a page holds never reaches a log."""
+        return not self.required or _matches(request.headers.get(KEY_HEADER), (self.master,))
+
 
 def presented_key(request: web.Request) -> str | None:
     """The key as the host reads it (``AuthenticationLevelHandler.GetAuthorizationKeyInfoAsync``):

@@ -1,8 +1,9 @@
 """One way to route a request: tables of (method, path pattern) → handler.
 
-devhost answers three kinds of URL: the Durable extension's API (under the RPC and the webhook
-base), the test hooks (under ``/admin/devhost``, only with ``--test-hooks``), and the app's own
-HTTP functions (ASP.NET-style route templates, ``routes.py``, which take what is left). The first
+devhost answers four kinds of URL: the Durable extension's API (under the RPC and the webhook
+base), the test hooks (under ``/admin/devhost``, only with ``--test-hooks``), the dashboard (under
+``/devhost``), and the app's own HTTP functions (ASP.NET-style route templates, ``routes.py``,
+which take what is left). The first
 two are tables of :class:`Route` mounted under a base path with the key they need (:class:`Mount`);
 ``server.py`` holds the one list of mounts, then hands anything else to the app's router.
 Segments are matched after percent-decoding, literals case-insensitively, as the extension's
@@ -44,11 +45,18 @@ class Route:
 
 @dataclass(frozen=True)
 class Mount:
-    """A table of routes under ``base``, each request first checked by ``allowed`` (keys)."""
+    """A table of routes under ``base``, each request first checked by ``allowed`` (keys).
+
+    The extension's API answers a refused key with a bare 401 and an unknown path with a bare
+    404; a mount of devhost's own (the dashboard's API) may answer both in words instead:
+    ``refused()`` for the first, ``unmatched(methods)`` for the second, given the methods the
+    path takes with another method (none when no route has the path)."""
 
     base: str
     routes: Sequence[Route]
     allowed: Callable[[web.Request], bool]
+    refused: Callable[[], web.StreamResponse] | None = None
+    unmatched: Callable[[Sequence[str]], web.StreamResponse] | None = None
 
 
 def segments_after(path: str, base: str) -> list[str] | None:
@@ -67,3 +75,13 @@ def find(
         if params is not None:
             return route, params
     return None
+
+
+def methods_for(routes: Sequence[Route], segments: Sequence[str]) -> list[str]:
+    """The methods the routes take at this path (for a 405's ``Allow``), in table order."""
+    methods: list[str] = []
+    for route in routes:
+        for method in ("GET", "POST") if route.method is None else (route.method,):
+            if method not in methods and route.match(method, segments) is not None:
+                methods.append(method)
+    return methods

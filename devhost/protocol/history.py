@@ -113,7 +113,7 @@ def encode(event: dict[str, Any], played: bool) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
-def _json_or_text(text: Any) -> Any:
+def json_or_text(text: Any) -> Any:
     """``DurableClient.ParseToJToken``: JSON when it parses, else the trimmed text."""
     if not isinstance(text, str):
         return text
@@ -137,7 +137,8 @@ _WITH_RESULT = {
 }
 
 
-def _event_name(kind: EventType) -> str:
+def event_type_name(kind: EventType) -> str:
+    """``TaskScheduled`` for ``TASK_SCHEDULED``: the name the extension's status API shows."""
     return "".join(part.capitalize() for part in kind.name.split("_"))
 
 
@@ -159,7 +160,7 @@ def public_history(
         if kind in (EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED):
             continue
         item = {k: v for k, v in event.items() if k not in ("EventId", "IsPlayed")}
-        item["EventType"] = _event_name(kind)
+        item["EventType"] = event_type_name(kind)
         if kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED):
             scheduled[(kind, event.get("EventId"))] = len(items)
             item.pop("Version", None)
@@ -181,7 +182,7 @@ def public_history(
             item.pop("TimerId", None)
         if kind in _WITH_RESULT:
             if show_output:
-                item["Result"] = _json_or_text(item.get("Result"))
+                item["Result"] = json_or_text(item.get("Result"))
             else:
                 item.pop("Result", None)
         if not show_input:

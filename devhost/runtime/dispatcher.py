@@ -87,6 +87,7 @@ class Dispatcher:
         invoker: Invoker,
         log_invocation: LogInvocation,
         stats: EngineStats | None = None,
+        status_changes_kept: int = 1_000,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -96,7 +97,12 @@ class Dispatcher:
             app.activities, invoker, self.now, self._result_arrived, log_invocation
         )
         self.writer = OutcomeWriter(
-            store, self.stats, self.now, frozenset(app.activities), frozenset(app.orchestrators)
+            store,
+            self.stats,
+            self.now,
+            frozenset(app.activities),
+            frozenset(app.orchestrators),
+            status_changes_kept,
         )
         self.timers = TimerQueue(clock, self.mark_ready)
         self.waiters = Waiters()

@@ -80,7 +80,13 @@ class Engine:
         if self.store is None:
             self.store = open_store(self.options)
         dispatcher = Dispatcher(
-            self.app, self.store, self.clock, self.invoker, self._log_invocation, self.stats
+            self.app,
+            self.store,
+            self.clock,
+            self.invoker,
+            self._log_invocation,
+            self.stats,
+            self.options.status_changes_kept,
         )
         dispatcher.episode_listeners = self.episode_listeners
         self._dispatcher = dispatcher
@@ -217,6 +223,7 @@ class Engine:
         rewound = rewind_history(store.load_history(instance_id))
         store.replace_history(instance_id, [encode(e, played=True) for e in rewound.events])
         rewound.state.problems = instance.state.problems
+        rewound.state.episodes = instance.state.episodes
         instance.state = rewound.state
         instance.runtime_status = RuntimeStatus.PENDING
         instance.last_updated_time = now
@@ -259,12 +266,13 @@ class Engine:
         Azure Storage (``AzureTableTrackingStore.PurgeInstanceHistoryAsync``) deletes whatever the
         instance's status, so a running instance is purged too, its work dropped. devhost does the
         same and says so in a WARNING; the app's own purge route refuses running instances."""
-        store, _ = self._running
+        store, dispatcher = self._running
         instance = store.get_instance(instance_id)
         if instance is None:
             return 0
         with store.transaction():
             store.delete_instance(instance_id)
+        dispatcher.notify(instance_id)  # a long poll on it answers now (the dashboard's 404)
         if not instance.ended:
             log.warning(
                 "Purged instance %s while it was %s, as Azure Storage does: its history and "
@@ -284,7 +292,7 @@ class Engine:
         the Completed, Failed, Terminated and Canceled statuses of the filter count, and a filter
         left with none of them (none given, or only Running...) filters nothing, so instances of
         every status are deleted, running ones included (a WARNING names how many)."""
-        store, _ = self._running
+        store, dispatcher = self._running
         wanted = [s for s in PURGEABLE if s in {RuntimeStatus(x) for x in runtime_statuses or ()}]
         rows = store.query_instances(
             format_timestamp(created_from) if created_from else None,
@@ -294,6 +302,8 @@ class Engine:
         with store.transaction():
             for row in rows:
                 store.delete_instance(row.instance_id)
+        for row in rows:
+            dispatcher.notify(row.instance_id)
         active = [row.instance_id for row in rows if not row.ended]
         if active:
             log.warning(

@@ -23,6 +23,7 @@ from devhost.core.instances import new_instance, started_event
 from devhost.core.outcome import EpisodeContext, Outcome
 from devhost.core.records import ActivityRow, InstanceRow, OrchestrationState, ParentRef
 from devhost.core.scheduling import child_failed
+from devhost.core.status_timeline import episodes_in
 from devhost.protocol.history import EventType, encode, parse_timestamp
 from devhost.protocol.large_messages import out_of_line_reasons
 from devhost.protocol.runtime_status import RuntimeStatus
@@ -73,12 +74,14 @@ class OutcomeWriter:
         now: Callable[[], str],
         activities: frozenset[str],
         orchestrators: frozenset[str],
+        status_changes_kept: int = 1_000,
     ) -> None:
         self.store = store
         self.stats = stats
         self._now = now
         self._activity_names = activities
         self._orchestrator_names = orchestrators
+        self._status_changes_kept = status_changes_kept
         # (activity, "input" or "result") already named in the log as too large for Azure Storage.
         self._said_large: set[tuple[str, str]] = set()
 
@@ -101,6 +104,8 @@ class OutcomeWriter:
         """Write ``outcome`` (``consumed``: the inbox messages the episode took)."""
         instance_id = instance.instance_id
         effects = Effects(instance_id)
+        if outcome.custom_status_set:
+            self._record_status_change(instance, outcome, now)
         if outcome.restart is not None:
             self._restart(instance, outcome, now, consumed, effects)
             return effects
@@ -133,6 +138,22 @@ class OutcomeWriter:
         effects.timers.extend((parse_timestamp(t.fire_at), instance_id) for t in outcome.timers)
         effects.ready.extend(m.instance_id for m in outcome.messages)
         return effects
+
+    def _record_status_change(self, instance: InstanceRow, outcome: Outcome, now: str) -> None:
+        """Add the episode's custom status to the instance's timeline if it changed (in the
+        episode's savepoint), under the execution and episode that set it."""
+        episode = outcome.state.episodes
+        if episode is None:  # state written before devhost counted episodes: count them once
+            episode = episodes_in(self.store.played_history(instance.instance_id)) + 1
+            outcome.state.episodes = episode
+        self.store.status_changes.record(
+            instance.instance_id,
+            instance.execution_id,
+            episode,
+            now,
+            outcome.custom_status,
+            self._status_changes_kept,
+        )
 
     def end_instance(
         self,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from devhost.core.errors import StateFileLocked, StateFileUnusable
 
-SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS instances (
     instance_id        TEXT PRIMARY KEY,
     name               TEXT NOT NULL,
@@ -34,8 +34,6 @@ CREATE TABLE IF NOT EXISTS instances (
     parent_task_id     INTEGER,
     engine_state       TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_time);
-CREATE INDEX IF NOT EXISTS instances_by_status ON instances (runtime_status);
 CREATE TABLE IF NOT EXISTS history (
     instance_id TEXT NOT NULL,
     position    INTEGER NOT NULL,
@@ -62,10 +60,49 @@ CREATE TABLE IF NOT EXISTS activities (
 CREATE INDEX IF NOT EXISTS activities_by_instance ON activities (instance_id);
 """
 
-SCHEMA_VERSION = 2
+_VERSION_2_INDEXES = """
+CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_time);
+CREATE INDEX IF NOT EXISTS instances_by_status ON instances (runtime_status);
+"""
+
+_VERSION_3 = """
+CREATE INDEX IF NOT EXISTS instances_by_created_id ON instances (created_time, instance_id);
+CREATE INDEX IF NOT EXISTS instances_by_status_created
+    ON instances (runtime_status, created_time, instance_id);
+CREATE INDEX IF NOT EXISTS instances_by_name_created
+    ON instances (name, created_time, instance_id);
+CREATE TABLE IF NOT EXISTS status_changes (
+    instance_id   TEXT NOT NULL,
+    sequence      INTEGER NOT NULL,
+    time          TEXT NOT NULL,
+    execution_id  TEXT NOT NULL,
+    episode       INTEGER NOT NULL,
+    custom_status TEXT,
+    PRIMARY KEY (instance_id, sequence)
+);
+"""
+
+SCHEMA = _TABLES + _VERSION_3
+"""The tables and indexes of a state file this devhost writes (schema version 3)."""
+
+SCHEMA_VERSION = 3
 """``PRAGMA user_version`` of the state files this devhost writes. Version 1 (devhost before
-versions were recorded: ``user_version`` 0 with our tables) has the same tables, so it is
-upgraded in place."""
+versions were recorded: ``user_version`` 0 with our tables) has version 2's tables. Version 3
+adds the custom-status timeline (``status_changes``) and indexes the dashboard lists instances
+by (newest first, by status, by name), in place of version 2's two instance indexes; older files
+are checked against their own version's tables, then upgraded in one transaction
+(:data:`UPGRADE_TO_3`)."""
+
+UPGRADE_TO_3 = """
+DROP INDEX IF EXISTS instances_by_created;
+DROP INDEX IF EXISTS instances_by_status;
+"""
+"""What turns a version 1 or 2 file into a version 3 one, before :data:`SCHEMA` adds the rest
+(their two instance indexes are prefixes of version 3's, which replace them)."""
+
+SCHEMAS = {2: _TABLES + _VERSION_2_INDEXES, SCHEMA_VERSION: SCHEMA}
+"""Each schema version's tables and indexes, for checking a file before it is upgraded."""
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -124,8 +161,7 @@ def open_database(path: Path) -> sqlite3.Connection:
         # cross 1,000 WAL pages (a 5-9 ms outlier in wake latency). The engine calls checkpoint()
         # when it goes idle, and every CHECKPOINT_EVERY commits under load.
         db.execute("PRAGMA wal_autocheckpoint=0")
-        db.executescript(SCHEMA)
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        _create_or_upgrade(db)
     except sqlite3.DatabaseError as error:
         db.close()
         raise _unreadable(path, error) from None
@@ -133,6 +169,18 @@ def open_database(path: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _create_or_upgrade(db: sqlite3.Connection) -> None:
+    """Create a new file's tables, or bring a checked older file to :data:`SCHEMA_VERSION`, in
+    one transaction: a devhost stopped halfway leaves the file as it was."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    upgrade = UPGRADE_TO_3 if version < SCHEMA_VERSION else ""
+    db.executescript(
+        f"BEGIN IMMEDIATE;\n{upgrade}{SCHEMA}\nPRAGMA user_version={SCHEMA_VERSION};\nCOMMIT;"
+    )
 
 
 def check_state_file(path: Path) -> None:
@@ -163,12 +211,12 @@ def check_state_file(path: Path) -> None:
         shape = schema_shape(db)
         if not shape:
             return  # a new file: the tables are created next
-        if not shape.keys() & expected_shape().keys():
+        if not shape.keys() & expected_shape(SCHEMA_VERSION).keys():
             raise StateFileUnusable(
                 f"the state file {path} is a SQLite database that devhost did not write: "
                 "pass another --state (devhost never overwrites a file it did not write)."
             )
-        problem = schema_problem(shape)
+        problem = schema_problem(shape, version)
         if problem is not None:
             raise StateFileUnusable(
                 f"the state file {path} does not have devhost's tables ({problem}): it was "
@@ -215,18 +263,20 @@ def schema_shape(db: sqlite3.Connection) -> Shape:
 
 
 @functools.cache
-def expected_shape() -> Shape:
+def expected_shape(version: int = SCHEMA_VERSION) -> Shape:
+    """The tables and indexes of a file of schema ``version`` (0 and 1: version 2's)."""
     db = sqlite3.connect(":memory:")
     try:
-        db.executescript(SCHEMA)
+        db.executescript(SCHEMAS[max(version, 2)])
         return schema_shape(db)
     finally:
         db.close()
 
 
-def schema_problem(shape: Shape) -> str | None:
-    """The first way ``shape`` differs from devhost's tables, or None (extra tables are fine)."""
-    for table, (columns, indexes) in expected_shape().items():
+def schema_problem(shape: Shape, version: int = SCHEMA_VERSION) -> str | None:
+    """The first way ``shape`` differs from devhost's tables of schema ``version``, or None
+    (extra tables are fine)."""
+    for table, (columns, indexes) in expected_shape(version).items():
         if table not in shape:
             return f"table {table} is missing"
         if shape[table][0] != columns:

@@ -11,8 +11,10 @@ The store also keeps each execution's history as the SDK will be handed it (the 
 each event, already marked played), so that an episode neither re-reads nor re-encodes its
 history. It is the one owner of that cache (``history_cache.py``): only its own history-writing
 methods change it, and a transaction or savepoint that rolls back drops every instance it touched,
-so the cache never holds what the database does not. All of devhost's SQL is here and in
-``state_file.py``.
+so the cache never holds what the database does not. devhost's SQL is here, in
+``state_file.py``, and in the modules the store opens on its connection for the dashboard:
+``status_changes.py`` (the custom-status timeline), ``listing.py`` (its queries) and
+``status_search.py`` (its text search's index).
 """
 
 import json
@@ -28,7 +30,10 @@ from devhost.core.records import ActivityRow, InboxRow, InstanceRow, Orchestrati
 from devhost.protocol.events import timer_fired
 from devhost.protocol.runtime_status import RuntimeStatus
 from devhost.runtime.history_cache import HistoryCache
+from devhost.runtime.listing import InstanceListing
 from devhost.runtime.state_file import SCHEMA, open_database, open_locked
+from devhost.runtime.status_changes import StatusChanges
+from devhost.runtime.status_search import StatusSearch
 
 _INSTANCE_COLUMNS = (
     "instance_id, name, execution_id, runtime_status, input, output, custom_status, "
@@ -80,6 +85,9 @@ class Store:
         self._depth = 0
         self.commits_since_checkpoint = 0
         self._cache = HistoryCache()
+        self.status_changes = StatusChanges(self.db)  # the status timeline's SQL
+        self.status_search = StatusSearch(self.db)  # told of every write below
+        self.listing = InstanceListing(self.db, self.status_search)  # the dashboard's reads
 
     def close(self) -> None:
         self.db.close()
@@ -151,6 +159,7 @@ class Store:
 
     def put_instance(self, row: InstanceRow) -> None:
         parent = row.parent
+        self.status_search.changed(row.instance_id)
         self.db.execute(
             f"INSERT OR REPLACE INTO instances ({_INSTANCE_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -206,10 +215,12 @@ class Store:
         return [_instance(row) for row in rows]
 
     def delete_instance(self, instance_id: str) -> None:
-        """Remove an instance and everything it owns (history, inbox, pending activity work)."""
-        for table in ("instances", "history", "inbox", "activities"):
+        """Remove an instance and everything it owns (history, inbox, pending activity work,
+        its status timeline)."""
+        for table in ("instances", "history", "inbox", "activities", "status_changes"):
             self.db.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance_id,))
         self._cache.put(instance_id, None)
+        self.status_search.changed(instance_id)
 
     # -- episodes ----------------------------------------------------------------------------
     def commit_episode(

@@ -1,10 +1,11 @@
 """devhost's layers hold, and the contracts would catch a wrong import.
 
 The contracts live in pyproject.toml (``[tool.importlinter]``): imports only go downward
-(protocol ← core ← app ← workers ← runtime ← http ← dev ← server ← __main__), protocol and core
-are pure, SQL stays in the store, devhost never imports the app, the worker launcher stays
-light, and no module cycle exists. ``lint-imports`` checks them on the real tree; a copy with one
-wrong import shows that a break is reported, naming the contract and the import.
+(protocol ← core ← app ← workers ← runtime ← http ← dev and dashboard ← server ← __main__),
+protocol and core are pure, SQL stays in the store, devhost never imports the app, the worker
+launcher stays light, and no module cycle exists. ``lint-imports`` checks them on the real
+tree; a copy with one wrong import shows that a break is reported, naming the contract and the
+import.
 """
 
 from __future__ import annotations

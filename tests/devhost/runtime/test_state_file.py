@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devhost.core.errors import StateFileLocked, StateFileUnusable
-from devhost.runtime.state_file import SCHEMA_VERSION
+from devhost.runtime.state_file import SCHEMA_VERSION, SCHEMAS, schema_problem, schema_shape
 from devhost.runtime.store import Store
 from tests.support.devhost_process import ROOT, DevhostProcess
 
@@ -65,12 +65,18 @@ def make_damaged(path: Path) -> None:
                 (f"i{n}", 0, "x" * 200),
             )
     store.checkpoint()
+    (root,) = store.db.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'history'"
+    ).fetchone()
     store.close()
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     data = bytearray(path.read_bytes())
     page = 4096
-    data[page * 5 : page * 5 + 200] = os.urandom(200)
+    # The history table's root page, wherever the schema's other tables put it: quick_check
+    # reports it (a torn page SQLite needs to read the schema would fail before any check).
+    start = page * (root - 1)
+    data[start : start + 200] = os.urandom(200)
     path.write_bytes(bytes(data))
 
 
@@ -154,22 +160,52 @@ def test_an_unusable_state_file_is_reported_and_left_as_it_was(tmp_path: Path, c
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite"]
 
 
-def test_a_state_file_from_before_schema_versions_is_upgraded_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite"
-    store = Store(path)
-    with store.transaction():
-        store.db.execute(
-            "INSERT INTO history (instance_id, position, event) VALUES ('kept', 0, '{}')"
-        )
-    store.close()
+def old_state_file(path: Path, version: int) -> None:
+    """A state file as devhost wrote it at schema ``version`` (1: no version recorded), holding
+    a Running instance with a custom status and one history event."""
     with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version=0")
+        db.executescript(SCHEMAS[2])
+        db.execute(
+            "INSERT INTO instances VALUES ('kept', 'X', 'e1', 'Running', NULL, NULL, '\"old\"', "
+            "'2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:01.000000Z', NULL, NULL, NULL, "
+            '\'{"next_seq":0,"known_top":0,"pending":{}}\')'
+        )
+        db.execute("INSERT INTO history (instance_id, position, event) VALUES ('kept', 0, '{}')")
+        db.execute(f"PRAGMA user_version={0 if version == 1 else version}")
+    db.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_state_file_is_upgraded_in_place(tmp_path: Path, version: int) -> None:
+    """Version 1 (no version recorded) and 2 have the same tables; version 3 adds the status
+    timeline and the dashboard's instance indexes, and drops the two they replace."""
+    path = tmp_path / "state.sqlite"
+    old_state_file(path, version)
     store = Store(path)
     try:
         assert store.load_history("kept") == [{}]
+        kept = store.get_instance("kept")
+        assert kept is not None and kept.custom_status == '"old"'
+        assert kept.state.episodes is None  # counted from its history when first needed
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert schema_problem(schema_shape(store.db)) is None
+        assert store.db.execute("SELECT count(*) FROM status_changes").fetchone() == (0,)
     finally:
         store.close()
+    Store(path).close()  # and the upgraded file passes the checks of the next start
+
+
+def test_an_older_state_file_with_another_programs_changes_is_refused(tmp_path: Path) -> None:
+    """An older file is checked against its own version's tables before anything changes."""
+    path = tmp_path / "state.sqlite"
+    old_state_file(path, 2)
+    with sqlite3.connect(path) as db:
+        db.execute("DROP INDEX instances_by_status")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StateFileUnusable, match="table instances has other indexes"):
+        Store(path)
+    assert path.read_bytes() == before
 
 
 def test_a_state_file_left_by_a_killed_devhost_opens_with_its_last_commits(

@@ -1,0 +1,185 @@
+"""The dashboard's reading of the state file: instances filtered and paged, and the armed timers.
+
+The durable API lists instances in instance-id order, every match at once (``Store.
+query_instances``, as Azure Storage's table order). The dashboard needs the newest first, a page
+at a time and quickly with 10,000 instances, so this module pages by key (created time, then
+instance id, both in an index) instead of by offset, counts matches from indexes (a text in the
+custom status from ``status_search.py``'s), and streams a CSV export in chunks. Read-only, on the
+store's connection: nothing here writes to the state file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from devhost.protocol.runtime_status import RuntimeStatus
+from devhost.runtime.status_search import StatusSearch
+
+PREVIEW_CHARS = 200
+"""How much of each custom status a page of the list carries (the export carries all of it)."""
+_EXPORT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    """Which instances to list; every field set narrows it. Times are devhost's fixed-width
+    timestamp text (both ends included), ``text`` a case-insensitive substring of the custom
+    status's stored JSON text."""
+
+    statuses: tuple[RuntimeStatus, ...] = ()
+    name: str | None = None
+    created_from: str | None = None
+    created_to: str | None = None
+    prefix: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedInstance:
+    """One row of the list; ``custom_status`` is the JSON text, cut to a preview on a page."""
+
+    instance_id: str
+    name: str
+    runtime_status: RuntimeStatus
+    created_time: str
+    last_updated_time: str
+    custom_status: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Where the next page starts after this row (newest first)."""
+        return (self.created_time, self.instance_id)
+
+
+@dataclass(frozen=True)
+class ArmedTimer:
+    """A durable timer that has not fired yet: its instance, orchestrator and fire time."""
+
+    instance_id: str
+    name: str
+    fire_at: str
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """The smallest text above every text that starts with ``prefix`` (SQLite compares UTF-8
+    bytes, which order as code points do), so an index range finds them; None when there is no
+    such bound."""
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if 0xD800 <= last <= 0xDFFF:
+            last = 0xE000  # surrogates cannot be stored
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return None
+
+
+def _folded_contains(text: str | None, needle: str) -> bool:
+    return text is not None and needle in text.lower()
+
+
+def _where(filters: InstanceFilter) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if filters.statuses:
+        clauses.append(f"runtime_status IN ({','.join('?' * len(filters.statuses))})")
+        params.extend(str(status) for status in filters.statuses)
+    if filters.name is not None:
+        clauses.append("name = ?")
+        params.append(filters.name)
+    if filters.created_from is not None:
+        clauses.append("created_time >= ?")
+        params.append(filters.created_from)
+    if filters.created_to is not None:
+        clauses.append("created_time <= ?")
+        params.append(filters.created_to)
+    if filters.prefix:
+        clauses.append("instance_id >= ? AND substr(instance_id, 1, ?) = ?")
+        params.extend([filters.prefix, len(filters.prefix), filters.prefix])
+        end = _prefix_end(filters.prefix)
+        if end is not None:
+            clauses.append("instance_id < ?")
+            params.append(end)
+    if filters.text:
+        if filters.text.isascii():
+            # LIKE folds ASCII letters, which is all an ASCII text can match case-insensitively.
+            escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append("custom_status LIKE ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
+        else:
+            clauses.append("devhost_folded_contains(custom_status, ?)")
+            params.append(filters.text.lower())
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
+class InstanceListing:
+    """Filtered, newest-first pages of instances, their count and the armed timers."""
+
+    def __init__(self, db: sqlite3.Connection, search: StatusSearch) -> None:
+        self.db = db
+        self.search = search
+        db.create_function("devhost_folded_contains", 2, _folded_contains, deterministic=True)
+
+    def page(
+        self, filters: InstanceFilter, top: int, after: tuple[str, str] | None = None
+    ) -> list[ListedInstance]:
+        """At most ``top`` matches, newest first (created time, then instance id, descending),
+        starting after the row whose key is ``after``; statuses cut to ``PREVIEW_CHARS``."""
+        return self._rows(filters, top, after, f"substr(custom_status, 1, {PREVIEW_CHARS})")
+
+    def count(self, filters: InstanceFilter) -> int:
+        """How many instances match; a text alone is counted from the status index."""
+        if filters.text and filters == InstanceFilter(text=filters.text):
+            counted = self.search.count(filters.text)
+            if counted is not None:
+                return counted
+        where, params = _where(filters)
+        return int(self.db.execute(f"SELECT count(*) FROM instances {where}", params).fetchone()[0])
+
+    def every(self, filters: InstanceFilter) -> Iterator[ListedInstance]:
+        """Every match, newest first, with its whole custom status, read a chunk at a time so an
+        export of many instances never holds them all."""
+        after: tuple[str, str] | None = None
+        while True:
+            rows = self._rows(filters, _EXPORT_CHUNK, after, "custom_status")
+            yield from rows
+            if len(rows) < _EXPORT_CHUNK:
+                return
+            after = rows[-1].key
+
+    def _rows(
+        self,
+        filters: InstanceFilter,
+        top: int,
+        after: tuple[str, str] | None,
+        status_column: str,
+    ) -> list[ListedInstance]:
+        where, params = _where(filters)
+        if after is not None:
+            where = f"{where} AND" if where else "WHERE"
+            where += " (created_time, instance_id) < (?, ?)"
+            params.extend(after)
+        rows = self.db.execute(
+            "SELECT instance_id, name, runtime_status, created_time, last_updated_time, "
+            f"{status_column} FROM instances {where} "
+            "ORDER BY created_time DESC, instance_id DESC LIMIT ?",
+            [*params, top],
+        ).fetchall()
+        return [
+            ListedInstance(row[0], row[1], RuntimeStatus(row[2]), row[3], row[4], row[5])
+            for row in rows
+        ]
+
+    def armed_timers(self, after: str, limit: int) -> list[ArmedTimer]:
+        """The next ``limit`` timers due after ``after`` (devhost's timestamp text), soonest
+        first: each is its ``TimerFired`` message, visible from its fire time on."""
+        rows = self.db.execute(
+            "SELECT inbox.instance_id, instances.name, inbox.visible_at FROM inbox "
+            "JOIN instances ON instances.instance_id = inbox.instance_id "
+            "WHERE inbox.visible_at IS NOT NULL AND inbox.visible_at > ? "
+            "ORDER BY inbox.visible_at, inbox.id LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        return [ArmedTimer(*row) for row in rows]
