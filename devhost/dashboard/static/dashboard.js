@@ -111,10 +111,9 @@ function bodyWords(text) {
 
 function bareWords(response, { id, verb }) {
   const status = response.status;
-  const what = id ? "instance " + id : "it";
   switch (status) {
     case 404: return "devhost has no " + (id ? "instance with id " + id : "such thing") + " (404 Not Found).";
-    case 410: return "The instance has already ended, so " + what + " cannot be " + (verb || "changed") + " (410 Gone).";
+    case 410: return (id ? "Instance " + id : "The instance") + " has already ended (410 Gone), so it cannot be " + (verb || "changed") + ".";
     case 400: return "devhost refused the request as malformed (400).";
     case 409: return "devhost refused: the request conflicts with the instance's state (409).";
     default: return "devhost answered " + status + (response.statusText ? " " + response.statusText : "") + ".";
@@ -810,7 +809,7 @@ $("event-form").addEventListener("submit", async (event) => {
   try {
     const path = "/raiseEvent/" + encodeURIComponent(name);
     const response = await request("POST", instanceHook(state.id) + path, { body: data.text });
-    if (!response.ok) throw await failureOf(response, { id: state.id, verb: "sent events" });
+    if (!response.ok) throw await failureOf(response, { id: state.id, verb: "sent an event" });
     $("event-error").textContent = "";
     notice("Event " + name + " was raised with " + compact(JSON.parse(data.text)) + ".");
   } catch (error) {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -119,9 +120,14 @@ async def test_reserve_ticket_is_confirmed_from_the_event_form(
     await waiting_offer(app_dashboard, instance_id)
     raised: list[str] = []
     page.on("request", lambda r: raised.append(r.url) if "/raiseEvent/" in r.url else None)
-    await open_instance(page, app_dashboard, instance_id)
+    async with page.expect_request(re.compile(r"waitSeconds=25")) as polled:
+        await open_instance(page, app_dashboard, instance_id)
     await expect(page.locator("#runtime-status")).to_have_text("Running")
     await expect(page.locator("#status-value")).to_contain_text("bookingUrl")
+    # The view follows the instance by long polling with the ETag it last saw.
+    long_poll = await polled.value
+    # (``headers``, not ``all_headers()``: the latter waits for the answer, up to 25 s here.)
+    assert long_poll.headers.get("if-none-match", "").startswith(('"', 'W/"'))
     await check_view(page, "instance-reserve-ticket-waiting")
 
     # JSON that does not parse is refused on the page, in words, and nothing is sent.
@@ -208,7 +214,7 @@ async def test_without_the_master_key_the_dashboard_shows_no_data(
         assert MASTER_KEY not in request.url and "code=" not in request.url, request.url
     data_calls = [r for r in requests if "/devhost/api/" in r.url]
     assert data_calls
-    keys = {(await r.all_headers()).get("x-functions-key") for r in data_calls}
+    keys = {r.headers.get("x-functions-key") for r in data_calls}
     assert keys == {"not-the-master-key", MASTER_KEY}, keys
 
 

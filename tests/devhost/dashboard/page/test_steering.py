@@ -10,12 +10,13 @@ the webhooks too. No sleeps: Playwright's retrying ``expect`` and devhost's ``wa
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from tests.devhost.dashboard.page.support import Dashboard, cell_under, check_view
 
@@ -94,9 +95,11 @@ async def test_timers_are_skipped_with_the_manual_clock_from_the_dashboard(
     await expect(fired).to_have_count(2)
 
     # What the API refuses is shown in its own words.
+    refused = await steering.request("POST", "/devhost/api/clock/advance", body={"seconds": 1e12})
+    assert refused.status == 400, refused.text
     await clock.get_by_label("Advance by (seconds)").fill("1e12")
     await clock.get_by_role("button", name="Advance", exact=True).click()
-    await expect(page.locator("#clock-error")).not_to_be_empty()
+    await expect(page.locator("#clock-error")).to_have_text(refused.json["error"])
     await check_view(page, "clock")
 
 
@@ -210,3 +213,37 @@ async def test_suspend_resume_terminate_run_again_and_purge(
     await expect(page.locator("#instance-body")).to_be_hidden()
     assert (await steering.status(instance_id)).status == 404
     # The new instance is left Running, waiting for "Go": no timer, nothing for other tests.
+
+
+async def test_an_answer_without_a_body_is_explained_in_words(
+    steering: Dashboard, page: Page, instance_id: str
+) -> None:
+    """The webhooks refuse an ended instance's event with a bare 410; the page says what it
+    means. The page's long poll is held back (``page.route``), so that the page still believes
+    the instance runs when it is terminated behind its back."""
+    await steering.start("Parked", {"color": "grey"}, instance_id=instance_id)
+    await steering.wait(instance_id, ("Running",))
+    release = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route(re.compile(r"waitSeconds="), hold)
+    await open_instance(page, steering, instance_id)
+    await expect(page.locator("#runtime-status")).to_have_text("Running")
+    reply = await steering.request(
+        "POST", f"/runtime/webhooks/durabletask/instances/{instance_id}/terminate?reason=behind"
+    )
+    assert reply.status == 202, reply.text
+    await steering.wait(instance_id, ("Terminated",))
+
+    await page.get_by_label("Event name").fill("Go")
+    await page.get_by_label("Event data (JSON)").fill('"now"')
+    await page.get_by_role("button", name="Raise event").click()
+    await expect(page.locator("#event-error")).to_have_text(
+        f"Instance {instance_id} has already ended (410 Gone), so it cannot be sent an event."
+    )
+
+    release.set()  # the held poll goes on, with the ETag of the running instance
+    await expect(page.locator("#runtime-status")).to_have_text("Terminated")
