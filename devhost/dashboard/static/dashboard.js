@@ -211,13 +211,15 @@ function countText(n, one, many) {
   return n.toLocaleString("en") + " " + (n === 1 ? one : many);
 }
 
-// A value in its own block: pretty JSON, folded with <details> when large.
+// A value in its own block: pretty JSON, folded with <details> when large. A block tall enough to
+// scroll can take the focus, so that it scrolls from the keyboard too.
 function valueBlock(value, what) {
   if (value === null || value === undefined) return el("p", { className: "none", text: "none" });
   const text = pretty(value);
   const lines = text.split("\n").length;
-  const pre = el("pre", { tabindex: 0, text });
+  const pre = el("pre", { tabindex: text.length > 600 || lines > 18 ? 0 : null, text });
   if (text.length <= FOLD_CHARS && lines <= FOLD_LINES) return pre;
+  pre.setAttribute("tabindex", "0");
   const size = countText(text.length, "character", "characters") + ", " + countText(lines, "line", "lines");
   return el("details", {}, el("summary", { text: "Show the " + what + " (" + size + ")" }), pre);
 }
@@ -485,9 +487,8 @@ async function follow(state) {
         state.etag = response.headers.get("ETag");
         await refresh(state, data);
       }
+      if (!first) await pace(state, response.status, Date.now() - started);
       first = false;
-      // An API that answers at once (no ETag to wait on, or no long polling) is not hammered.
-      if (!state.etag || Date.now() - started < 200) await pause(2000);
     } catch (error) {
       if (error instanceof KeyNeeded || error.name === "AbortError") return;
       failed(error);
@@ -495,6 +496,14 @@ async function follow(state) {
       await pause(5000);
     }
   }
+}
+
+// Between two polls: nothing when the API long-polls as it should. Without an ETag to wait on,
+// or with a 304 at once (no long polling), poll every 2 s; an instance that changes all the time
+// is refreshed at most twice a second.
+async function pace(state, status, elapsed) {
+  if (!state.etag || (status === 304 && elapsed < 1000)) await pause(2000);
+  else if (elapsed < 500) await pause(500 - elapsed);
 }
 
 async function refresh(state, data) {
