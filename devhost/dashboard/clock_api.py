@@ -17,7 +17,7 @@ from aiohttp import web
 from devhost.dashboard.answers import BadRequest, refusal
 from devhost.dashboard.state import running_store
 from devhost.http.request_body import read_body
-from devhost.protocol.history import format_timestamp, json_net_time, parse_timestamp
+from devhost.protocol.history import format_timestamp, parse_timestamp
 from devhost.runtime.engine import Engine
 
 TIMERS_SHOWN = 20
@@ -41,10 +41,9 @@ class ClockApi:
         timers = running_store(self.engine).listing.armed_timers(now, TIMERS_SHOWN)
         body = {
             "manual": self.engine.clock.skippable,
-            "now": json_net_time(now),
+            "now": now,
             "timers": [
-                {"instanceId": t.instance_id, "fireAt": json_net_time(t.fire_at), "name": t.name}
-                for t in timers
+                {"instanceId": t.instance_id, "fireAt": t.fire_at, "name": t.name} for t in timers
             ],
         }
         return web.json_response(body, headers={"Cache-Control": "no-store"})
@@ -69,7 +68,7 @@ class ClockApi:
         else:
             raise BadRequest('Send {"seconds": N} or {"toNextTimer": true}.')
         moved = clock.advance(seconds)
-        return web.json_response({"now": json_net_time(format_timestamp(moved))})
+        return web.json_response({"now": format_timestamp(moved)})
 
 
 def _body(raw: bytes) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from devhost.core.status_body import status_body
 from devhost.dashboard import query
 from devhost.dashboard.answers import unknown_instance
 from devhost.dashboard.state import running_store
-from devhost.protocol.history import json_net_time
 from devhost.protocol.runtime_status import RuntimeStatus
 from devhost.runtime.engine import Engine
 
@@ -128,7 +127,7 @@ class InstanceApi:
         changes = [
             {
                 "sequence": change.sequence,
-                "time": json_net_time(change.time),
+                "time": change.time,
                 "executionId": change.execution_id,
                 "episode": change.episode,
                 "customStatus": (

@@ -16,7 +16,6 @@ from aiohttp import web
 
 from devhost.dashboard import query
 from devhost.dashboard.state import running_store
-from devhost.protocol.history import json_net_time
 from devhost.runtime.engine import Engine
 from devhost.runtime.listing import ListedInstance
 
@@ -76,8 +75,8 @@ class InstanceList:
                     row.instance_id,
                     row.name,
                     str(row.runtime_status),
-                    json_net_time(row.created_time),
-                    json_net_time(row.last_updated_time),
+                    row.created_time,
+                    row.last_updated_time,
                     row.custom_status or "",
                 )
             )
@@ -94,8 +93,8 @@ def _listed(row: ListedInstance) -> dict[str, Any]:
     return {
         "instanceId": row.instance_id,
         "name": row.name,
-        "runtimeStatus": str(row.runtime_status),
-        "createdTime": json_net_time(row.created_time),
-        "lastUpdatedTime": json_net_time(row.last_updated_time),
+        "runtimeStatus": row.runtime_status.value,
+        "createdTime": row.created_time,
+        "lastUpdatedTime": row.last_updated_time,
         "customStatusPreview": row.custom_status,
     }

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from devhost.protocol.runtime_status import RuntimeStatus
 from devhost.runtime.status_search import StatusSearch
 
+_STATUSES = {str(status): status for status in RuntimeStatus}
+"""Each stored status text's :class:`RuntimeStatus` (a dict lookup: a page builds many rows)."""
 PREVIEW_CHARS = 200
 """How much of each custom status a page of the list carries (the export carries all of it)."""
 _EXPORT_CHUNK = 500
@@ -36,7 +38,7 @@ class InstanceFilter:
     text: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListedInstance:
     """One row of the list; ``custom_status`` is the JSON text, cut to a preview on a page."""
 
@@ -167,9 +169,9 @@ class InstanceListing:
             "ORDER BY created_time DESC, instance_id DESC LIMIT ?",
             [*params, top],
         ).fetchall()
+        statuses = _STATUSES
         return [
-            ListedInstance(row[0], row[1], RuntimeStatus(row[2]), row[3], row[4], row[5])
-            for row in rows
+            ListedInstance(row[0], row[1], statuses[row[2]], row[3], row[4], row[5]) for row in rows
         ]
 
     def armed_timers(self, after: str, limit: int) -> list[ArmedTimer]:

@@ -19,6 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 SCHEMA_NAME = "status_search"
+REBUILD_AFTER = 2_000
+"""Instances written since the last search beyond which indexing every status again in one
+statement is quicker than indexing each of them again."""
 
 
 class StatusSearch:
@@ -38,8 +41,8 @@ class StatusSearch:
         """How many instances have a custom status containing ``text`` (ASCII letters in any
         case), or None when the index cannot say: a text under three characters has no
         trigram, and one that is not ASCII is matched as Python folds case (``listing.py``)."""
-        if len(text) < 3 or not text.isascii():
-            return None
+        if len(text) < 3 or not text.isascii() or self.db.in_transaction:
+            return None  # (an open transaction is the engine's: never written into)
         self._refresh()
         phrase = '"' + text.replace('"', '""') + '"'  # an FTS5 string: every character literal
         row = self.db.execute(
@@ -48,13 +51,13 @@ class StatusSearch:
         return int(row[0])
 
     def _refresh(self) -> None:
-        if not self._built:
+        if not self._built or len(self._stale) > REBUILD_AFTER:
             self._build()
         elif self._stale:
-            stale, self._stale = list(self._stale), set()
             with self._writing():
-                for instance_id in stale:
+                for instance_id in self._stale:
                     self._reindex(instance_id)
+        self._stale.clear()
 
     def _build(self) -> None:
         attached = [row[1] for row in self.db.execute("PRAGMA database_list")]
@@ -103,10 +106,7 @@ class StatusSearch:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """One transaction for the index's writes (the engine holds none across an await, so
-        none is open when the dashboard searches)."""
-        if self.db.in_transaction:
-            raise RuntimeError("the status index is written only outside the engine's writes")
+        """One transaction for the index's writes (``count`` runs only when none is open)."""
         self.db.execute("BEGIN")
         try:
             yield

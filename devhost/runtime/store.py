@@ -11,10 +11,9 @@ The store also keeps each execution's history as the SDK will be handed it (the 
 each event, already marked played), so that an episode neither re-reads nor re-encodes its
 history. It is the one owner of that cache (``history_cache.py``): only its own history-writing
 methods change it, and a transaction or savepoint that rolls back drops every instance it touched,
-so the cache never holds what the database does not. devhost's SQL is here, in
-``state_file.py``, and in the modules the store opens on its connection for the dashboard:
-``status_changes.py`` (the custom-status timeline), ``listing.py`` (its queries) and
-``status_search.py`` (its text search's index).
+so the cache never holds what the database does not. devhost's SQL is here, in ``state_file.py``
+and in the modules the store opens on its connection: ``status_changes.py`` (the status
+timeline), ``listing.py`` and ``status_search.py`` (the dashboard's queries and text index).
 """
 
 import json

@@ -80,6 +80,13 @@ async def start(host: DevHost, name: str, value: Any = None, instance_id: str | 
     return await host.engine.start_orchestration(name, instance_id, json.dumps(json.dumps(value)))
 
 
+async def run_to_end(
+    host: DevHost, name: str, value: Any = None, instance_id: str | None = None
+) -> dict[str, Any]:
+    """Start an instance and return its status once it has ended."""
+    return await ended(host, await start(host, name, value, instance_id))
+
+
 async def ended(host: DevHost, instance_id: str, timeout: float = 30) -> dict[str, Any]:
     """The status once the instance has ended, waited for on the engine's commits."""
     return await host.engine.wait_for(

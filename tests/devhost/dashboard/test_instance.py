@@ -16,7 +16,7 @@ import pytest
 from devhost.protocol.history import format_timestamp
 from devhost.server import DevHost
 
-from .conftest import API, WEBHOOK, ended, get_json, start, until
+from .conftest import API, WEBHOOK, ended, get_json, run_to_end, start, until
 
 
 def _armed(host: DevHost) -> bool:
@@ -61,8 +61,7 @@ async def _long_poll(
 async def test_the_view_shows_the_instance_as_the_status_api_does(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:
-    await start(host, "Family", None, "fam")
-    await ended(host, "fam")
+    await run_to_end(host, "Family", None, "fam")
     view = await get_json(http, host, "instances/fam")
     status = await get_json(http, host, f"{WEBHOOK}/instances/fam")
     for field in ("name", "runtimeStatus", "input", "output", "customStatus", "createdTime"):
@@ -159,13 +158,11 @@ async def test_the_history_table_times_tasks_and_numbers_retried_attempts(
     assert kinds.count("OrchestratorStarted") == 7 and kinds[-1] == "ExecutionCompleted"
 
     flaky = [row for row in rows if row["name"] == "FailsTwice"]
-    assert [(r["eventType"], r["attempt"]) for r in flaky] == [
-        ("TaskScheduled", 1),
-        ("TaskFailed", 1),
-        ("TaskScheduled", 2),
-        ("TaskFailed", 2),
-        ("TaskScheduled", 3),
-        ("TaskCompleted", 3),
+    # Each attempt's scheduling and its outcome, numbered along the chain.
+    assert [r["attempt"] for r in flaky] == [1, 1, 2, 2, 3, 3]
+    assert [r["eventType"] for r in flaky] == ["TaskScheduled", "TaskFailed"] * 2 + [
+        "TaskScheduled",
+        "TaskCompleted",
     ]
     assert "attempt 1 failed" in f"{flaky[1]['reason']} {flaky[1]['details']}"
     assert flaky[5]["result"] == "succeeded on attempt 3"
@@ -203,8 +200,7 @@ async def test_timers_show_their_fire_time_and_children_their_instance(
     assert datetime.fromisoformat(fired["fireAt"]) == fire_at and fired["durationMs"] == 60_000.0
     assert fired["taskScheduledId"] == created["eventId"]
 
-    await start(host, "Family", None, "parent")
-    await ended(host, "parent")
+    await run_to_end(host, "Family", None, "parent")
     rows = await _history(http, host, "parent")
     child = [row for row in rows if row["subInstanceId"] is not None]
     assert [(r["eventType"], r["subInstanceId"], r["name"]) for r in child] == [
@@ -216,8 +212,7 @@ async def test_timers_show_their_fire_time_and_children_their_instance(
 
 
 async def test_history_pages_and_refusals(host: DevHost, http: aiohttp.ClientSession) -> None:
-    await start(host, "Cities", None, "pages")
-    await ended(host, "pages")
+    await run_to_end(host, "Cities", None, "pages")
     whole = await _history(http, host, "pages")
     page = await get_json(http, host, "instances/pages/history?offset=5&top=4")
     assert page["total"] == len(whole) and page["offset"] == 5

@@ -14,7 +14,7 @@ import pytest
 from devhost.dashboard.page import DashboardPage
 from devhost.server import DevHost
 
-from .conftest import API, WEBHOOK, ended, start
+from .conftest import API, WEBHOOK, run_to_end
 
 KEYS = {
     "DEVHOST_MASTER_KEY": "master-key-for-tests",
@@ -38,8 +38,7 @@ async def keyed(start_host: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     for name, value in KEYS.items():
         monkeypatch.setenv(name, value)
     async with start_host(require_keys=True) as host:
-        await start(host, "Cities", None, "held-7f3a")
-        await ended(host, "held-7f3a")
+        await run_to_end(host, "Cities", None, "held-7f3a")
         yield host
 
 

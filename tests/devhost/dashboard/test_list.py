@@ -17,7 +17,7 @@ import pytest
 
 from devhost.server import DevHost
 
-from .conftest import API, ended, get_json, options, start
+from .conftest import API, WEBHOOK, ended, get_json, options, start
 
 AWKWARD = [
     "plain",
@@ -240,3 +240,28 @@ async def test_the_csv_export_is_not_paged(
 
 def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+async def test_the_text_count_follows_the_engine_after_the_first_search(
+    host: DevHost, http: aiohttp.ClientSession
+) -> None:
+    """The first text search builds the status index; what the engine commits afterwards is
+    counted by the next one (and the rows and the total agree)."""
+    for n in range(3):
+        await start(host, "Gate", None, f"g{n}")
+        await host.engine.wait_for(f"g{n}", lambda s: s["customStatus"] == "waiting")
+
+    async def counted(text: str) -> tuple[int, list[str]]:
+        rows, total, _ = await every_page(http, host, text=text)
+        return total, sorted(_ids(rows))
+
+    assert await counted("WAITING") == (3, ["g0", "g1", "g2"])
+    async with http.post(f"{host.base_url}{WEBHOOK}/instances/g1/raiseEvent/Go", json=1) as r:
+        assert r.status == 202
+    await ended(host, "g1")
+    async with http.delete(f"{host.base_url}{WEBHOOK}/instances/g2") as reply:
+        assert reply.status == 200
+    await start(host, "Labelled", "waiting, but labelled", "late")
+    await ended(host, "late")
+    assert await counted("WAITING") == (2, ["g0", "late"])
+    assert await counted("opened") == (1, ["g1"])

@@ -14,7 +14,7 @@ import aiohttp
 
 from devhost.server import DevHost
 
-from .conftest import WEBHOOK, ended, get_json, start
+from .conftest import WEBHOOK, ended, get_json, run_to_end, start
 
 
 def _stored_changes(host: DevHost, instance_id: str) -> int:
@@ -31,8 +31,7 @@ async def _timeline(http: aiohttp.ClientSession, host: DevHost, instance_id: str
 async def test_each_change_is_recorded_once_in_order_with_its_episode(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:
-    await start(host, "Cities", None, "e1")
-    await ended(host, "e1")
+    await run_to_end(host, "Cities", None, "e1")
     timeline = await _timeline(http, host, "e1")
     view = await get_json(http, host, "instances/e1")
     changes = timeline["changes"]
@@ -52,15 +51,16 @@ async def test_each_change_is_recorded_once_in_order_with_its_episode(
     # Each change's time is its episode's: the OrchestratorStarted that opened it.
     history = await get_json(http, host, "instances/e1/history?top=1000")
     started = [e["timestamp"] for e in history["events"] if e["eventType"] == "OrchestratorStarted"]
-    assert times == started[:3]
+    assert [datetime.fromisoformat(t) for t in times] == [
+        datetime.fromisoformat(t) for t in started[:3]
+    ]
 
 
 async def test_the_timeline_keeps_the_newest_changes_and_counts_the_dropped(
     start_host: Any, http: aiohttp.ClientSession
 ) -> None:
     async with start_host(status_changes_kept=3) as host:
-        await start(host, "Steps", 10, "steps")
-        await ended(host, "steps")
+        await run_to_end(host, "Steps", 10, "steps")
         timeline = await _timeline(http, host, "steps")
         assert [c["sequence"] for c in timeline["changes"]] == [8, 9, 10]
         assert [c["customStatus"] for c in timeline["changes"]] == [
@@ -76,8 +76,7 @@ async def test_the_timeline_keeps_the_newest_changes_and_counts_the_dropped(
 async def test_continue_as_new_keeps_the_timeline_under_each_execution(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:
-    await start(host, "Looper", 0, "loop")
-    await ended(host, "loop")
+    await run_to_end(host, "Looper", 0, "loop")
     changes = (await _timeline(http, host, "loop"))["changes"]
     assert [c["customStatus"] for c in changes] == [{"round": 0}, {"round": 1}, {"round": 2}]
     executions = [c["executionId"] for c in changes]
@@ -90,8 +89,7 @@ async def test_purging_an_instance_removes_its_timeline(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:
     for instance_id in ("one", "filtered-a", "filtered-b"):
-        await start(host, "Cities", None, instance_id)
-        await ended(host, instance_id)
+        await run_to_end(host, "Cities", None, instance_id)
         assert _stored_changes(host, instance_id) == 3
     async with http.delete(f"{host.base_url}{WEBHOOK}/instances/one") as reply:
         assert reply.status == 200
@@ -106,8 +104,7 @@ async def test_purging_an_instance_removes_its_timeline(
 async def test_an_id_started_again_starts_a_new_timeline(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:
-    await start(host, "Cities", None, "again")
-    await ended(host, "again")
+    await run_to_end(host, "Cities", None, "again")
     await start(host, "Labelled", "fresh", "again")
     await host.engine.wait_for("again", lambda s: s["output"] == "fresh")
     changes = (await _timeline(http, host, "again"))["changes"]
