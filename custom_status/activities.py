@@ -18,9 +18,11 @@ known before it is written), which takes the clean-up's list-and-delete round tr
 orchestration's path. A failed clean-up does not fail the upload: the next upload, or the purge,
 removes the rest.
 
-``AppendCustomStatus`` input: ``{"instanceId", "log": <the last reference or null>, "rows":
-[...], "summary", "logId" and "rowsKey" (first append only)}``; output ``{"$customStatusLog":
-{...}}``.
+``AppendCustomStatus`` input: ``{"instanceId", "log": <the last reference or null>, the rows,
+"summary", "logId" and "rowsKey" (first append only)}``, the rows either as ``"rows": [...]`` or,
+for objects sharing their keys, as ``"columns": [keys], "values": [[...], ...]``
+(``append_input.py``; inputs of either form are read, since histories keep them); output
+``{"$customStatusLog": {...}}``.
 """
 
 from __future__ import annotations
@@ -32,12 +34,21 @@ from typing import Any
 import azure.durable_functions as df
 from azure.core.exceptions import AzureError
 
+from custom_status.append_input import decode_rows
 from custom_status.blobs import StorageSettings, delete_superseded, make_reference, store_status
 from custom_status.errors import CustomStatusError
 from custom_status.log_reference import LogReference
 from custom_status.naming import instance_prefix
 from custom_status.status_log import append_rows, new_log
-from custom_status.wire import APPEND_ACTIVITY, UPLOAD_ACTIVITY
+from custom_status.wire import (
+    APPEND_ACTIVITY,
+    APPEND_INSTANCE_ID,
+    APPEND_LOG,
+    APPEND_LOG_ID,
+    APPEND_ROWS_KEY,
+    APPEND_SUMMARY,
+    UPLOAD_ACTIVITY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +94,13 @@ async def append_custom_status(payload: dict) -> dict[str, Any]:
 
     A log must lie under the instance's own prefix: a reference carried in an orchestration's
     input (continue-as-new) could otherwise be made to point at another instance's log."""
-    instance_id = payload["instanceId"]
-    if payload.get("log") is None:
-        ref = new_log(instance_id, payload["logId"], rows_key=payload.get("rowsKey", "rows"))
+    instance_id = payload[APPEND_INSTANCE_ID]
+    if payload.get(APPEND_LOG) is None:
+        rows_key = payload.get(APPEND_ROWS_KEY, "rows")
+        ref = new_log(instance_id, payload[APPEND_LOG_ID], rows_key=rows_key)
     else:
-        ref = LogReference.from_status(payload["log"])
+        ref = LogReference.from_status(payload[APPEND_LOG])
         if ref is None or not ref.blob.startswith(instance_prefix(instance_id)):
             raise ValueError(f"not a status log of instance {instance_id!r}")
-    appended = await append_rows(ref, payload["rows"], payload.get("summary"))
+    appended = await append_rows(ref, decode_rows(payload), payload.get(APPEND_SUMMARY))
     return appended.to_status()

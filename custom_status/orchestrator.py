@@ -16,7 +16,9 @@ An orchestrator calls ``yield from set_custom_status(context, value, summary=Non
 
 For a status that only grows (a progress table, an event log), ``append_custom_status`` hands
 the activity ``AppendCustomStatus`` only the new rows: the whole value of ``set_custom_status``
-would be an activity input in the history at every change, the square of the table in all.
+would be an activity input in the history at every change, the square of the table in all. Rows
+that are objects with the same keys travel with their keys once (``append_input.py``), since the
+activity's input is the one copy of each row the history keeps.
 
 Orchestrator code stays free of I/O: serialising, measuring and hashing are pure, and the writes
 are activities whose results (the references) replay from history. Setting the same large value
@@ -41,6 +43,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from custom_status.append_input import append_request
 from custom_status.errors import CustomStatusOffloadFailed, InvalidStatusReference, first_line
 from custom_status.log_reference import LogReference
 from custom_status.reference import StatusReference, wrap_falsy
@@ -163,15 +166,15 @@ def append_custom_status(
     if summary is not None and not isinstance(summary, dict):
         raise TypeError("an append-style status's summary must be a JSON object (or None)")
     check_summary(summary)
-    request: dict[str, Any] = {
-        "instanceId": context.instance_id,
-        "log": log,
-        "rows": rows,
-        "summary": summary,
-    }
-    if log is None:
-        request["logId"] = str(context.new_uuid()).replace("-", "").lower()
-        request["rowsKey"] = rows_key
+    request = append_request(
+        context.instance_id,
+        log,
+        rows,
+        summary,
+        # The log's name: new_uuid() is deterministic, so every replay and retry names one blob.
+        log_id=str(context.new_uuid()).replace("-", "").lower() if log is None else None,
+        rows_key=rows_key,
+    )
     try:
         result = yield context.call_activity_with_retry(APPEND_ACTIVITY, UPLOAD_RETRY, request)
     except Exception as error:

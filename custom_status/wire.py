@@ -25,6 +25,26 @@ VALUE_KEY = "$customStatusValue"
 LOG_KEY = "$customStatusLog"
 """An append-style status: ``{"$customStatusLog": {container, blob, size, chain, ...}}``."""
 
+# -- AppendCustomStatus's input (``append_input.py``) ----------------------------------------
+# The orchestrator helper writes it and the activity reads it, but it is also kept in the history
+# of every orchestration in flight: an activity of a later release still gets inputs written by
+# an earlier one, so a name here never changes meaning, it only gains companions.
+APPEND_INSTANCE_ID = "instanceId"
+APPEND_LOG = "log"
+"""The last log reference, or null for the first append (which then names ``logId``)."""
+APPEND_LOG_ID = "logId"
+APPEND_ROWS_KEY = "rowsKey"
+APPEND_SUMMARY = "summary"
+APPEND_ROWS = "rows"
+"""The rows as given: every append of the first release, and rows that do not share one key list."""
+APPEND_COLUMNS = "columns"
+"""Rows that are objects with the same keys in the same order travel as their keys once ..."""
+APPEND_VALUES = "values"
+"""... and each row's values in that order: ``{"columns": ["item", "name"], "values": [[1, "a"],
+[2, "b"]]}`` is the rows ``[{"item": 1, "name": "a"}, {"item": 2, "name": "b"}]``. Not ``rows``
+holding value lists: an activity that predates the columns would append the lists as rows
+silently, where a missing ``rows`` fails the attempt loudly (and ``UPLOAD_RETRY`` retries it)."""
+
 # -- App settings (read as the Functions host reads its own connection) ------------------------
 DEFAULT_CONNECTION = "AzureWebJobsStorage"
 """The host's own storage connection; status blobs use it unless told otherwise."""

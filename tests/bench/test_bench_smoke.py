@@ -116,6 +116,12 @@ async def test_batch_progress() -> None:
         "final_status_bytes"
     ]
     assert results[3].ratio == pytest.approx(added)
+    # The difference by event type adds up to the engine's own count of it; the appends are
+    # activities, so the status's share is in their scheduling and completion events.
+    by_event = results[3].numbers
+    assert sum(by_event.values()) == (numbers["history_bytes"] - numbers["history_bytes_no_status"])
+    assert by_event["added_task_scheduled_bytes"] > 0
+    assert by_event["added_task_completed_bytes"] > 0
 
 
 async def test_batch_designs() -> None:

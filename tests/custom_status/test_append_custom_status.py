@@ -1,11 +1,13 @@
-"""append_custom_status through the SDK's replay: only new rows reach the activity, the log's name
-is the same on every replay, and the status set is the small log reference.
+"""append_custom_status through the SDK's replay: only new rows reach the activity (their keys
+once), the log's name is the same on every replay, and the status set is the small log reference.
 
-``AppendCustomStatus`` is answered as the activity would answer (``after_append``: the same
-reference, no storage); the activity itself is tested on Azurite in test_e2e_append.py.
+``AppendCustomStatus`` is answered as the activity would answer (``after_append`` on the rows it
+decodes: the same reference, no storage); the activity itself is tested on Azurite in
+test_append_input.py and test_e2e_append.py.
 """
 
 import dataclasses
+import json
 
 import azure.durable_functions as df
 
@@ -17,9 +19,12 @@ from custom_status import (
     append_custom_status,
     inline_size,
 )
+from custom_status.append_input import decode_rows
+from custom_status.log_reference import after_append
 from custom_status.orchestrator import MAX_REASON_CHARS, failed_status
+from custom_status.status_log import new_log
 from tests.replay import History, run_failing_episode
-from tests.support.replay_driver import answer_append, drive, fail_every_append_attempt
+from tests.support.replay_driver import drive, fail_every_append_attempt
 
 NAME = "AppendingOrchestrator"
 CHUNK = 10
@@ -41,12 +46,31 @@ def appending(context: df.DurableOrchestrationContext):
 HANDLE = df.Orchestrator.create(appending)
 
 
+def answer_append(name: str, payload: dict) -> dict:
+    """What AppendCustomStatus returns for ``payload``, in either form (no storage)."""
+    assert name == APPEND_CUSTOM_STATUS
+    if payload["log"] is None:
+        ref = new_log(
+            payload["instanceId"],
+            payload["logId"],
+            rows_key=payload["rowsKey"],
+            container="custom-status",
+        )
+    else:
+        ref = LogReference.from_status(payload["log"])
+    return after_append(ref, decode_rows(payload), payload["summary"])[0].to_status()
+
+
 def test_each_call_hands_over_only_the_new_rows():
     run = drive(HANDLE, History(NAME, 95), answer_append)
     assert run.final["output"] == 95
     calls = run.inputs_of(APPEND_CUSTOM_STATUS)
-    assert [len(call["rows"]) for call in calls] == [10] * 9 + [5]
-    assert [row["item"] for call in calls for row in call["rows"]] == list(range(95))  # once each
+    rows = [decode_rows(call) for call in calls]
+    assert [len(appended) for appended in rows] == [10] * 9 + [5]
+    assert [row["item"] for appended in rows for row in appended] == list(range(95))  # once each
+    # Rows that share their keys travel with the keys once: not one "note" per row.
+    assert all(call["columns"] == ["item", "note"] and "rows" not in call for call in calls)
+    assert all(json.dumps(call).count('"note"') == 1 for call in calls)
     # Only the first call names a new log; the rest carry the previous reference.
     assert "logId" in calls[0] and all("logId" not in call for call in calls[1:])
     assert [call["log"] for call in calls[1:]] == [
