@@ -24,6 +24,7 @@ from custom_status import (
     new_log,
     utf16_size,
 )
+from custom_status.append_input import decode_rows
 from custom_status.log_reference import after_append
 from tests.replay import Handle, History, run_episode, run_failing_episode
 
@@ -101,6 +102,12 @@ def drive(
     raise AssertionError(f"not done after {max_episodes} episodes")
 
 
+def appended_rows(payload: dict[str, Any]) -> list[Any]:
+    """The rows an AppendCustomStatus input carries, as the activity reads them (rows that share
+    their keys travel as columns and values: custom_status/append_input.py)."""
+    return decode_rows(payload)
+
+
 def answer_append(name: str, payload: dict[str, Any]) -> dict[str, Any]:
     """What AppendCustomStatus returns for ``payload`` (the same reference, no storage)."""
     assert name == APPEND_ACTIVITY
@@ -113,7 +120,7 @@ def answer_append(name: str, payload: dict[str, Any]) -> dict[str, Any]:
         )
     else:
         ref = LogReference.from_status(payload["log"])
-    return after_append(ref, payload["rows"], payload["summary"])[0].to_status()
+    return after_append(ref, appended_rows(payload), payload["summary"])[0].to_status()
 
 
 def fail_every_append_attempt(

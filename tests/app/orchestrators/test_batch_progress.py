@@ -25,6 +25,7 @@ from orchestrators.inputs import InvalidInput
 from tests.replay import ActionType, History, run_failing_episode
 from tests.support.replay_driver import (
     answer_append,
+    appended_rows,
     drive,
     fail_every_append_attempt,
     flat_actions,
@@ -67,9 +68,9 @@ def test_a_batch_of_250_appends_each_generations_rows_once_at_its_end(orchestrat
 
     appends = [payload for run in runs for payload in run.inputs_of(APPEND_CUSTOM_STATUS)]
     # An empty table first (clients see "0 of 250" at once), then each generation's rows.
-    assert appends[0]["rows"] == [] and appends[0]["summary"]["done"] == 0
-    assert [len(a["rows"]) for a in appends[1:]] == [ITEMS_PER_GENERATION] * 2 + [50]
-    rows = [row for a in appends for row in a["rows"]]
+    assert appended_rows(appends[0]) == [] and appends[0]["summary"]["done"] == 0
+    assert [len(appended_rows(a)) for a in appends[1:]] == [ITEMS_PER_GENERATION] * 2 + [50]
+    rows = [row for a in appends for row in appended_rows(a)]
     assert rows == [status_row(i, process_item(i)) for i in range(250)]
     assert [a["summary"]["done"] for a in appends] == [0, 100, 200, 250]
 
@@ -212,7 +213,7 @@ def test_each_row_is_in_the_history_once(orchestrator):
     input. (Were the activity to return the row, the history would hold every row twice.)"""
     history = History(NAME, 100)
     run = drive(orchestrator(NAME), history, answer)
-    rows = [row for a in run.inputs_of(APPEND_CUSTOM_STATUS) for row in a["rows"]]
+    rows = [row for a in run.inputs_of(APPEND_CUSTOM_STATUS) for row in appended_rows(a)]
     assert len(rows) == 100
     history_text = json.dumps(history.events)
     assert all(history_text.count(row["message"]) == 1 for row in rows)
@@ -235,6 +236,6 @@ def test_an_append_input_stays_inline_on_azure_storage(orchestrator):
         for leaf in flat_actions(run.final)
         if leaf["functionName"] == APPEND_CUSTOM_STATUS
     ]
-    assert len(json.loads(append)["rows"]) == ITEMS_PER_GENERATION
+    assert len(appended_rows(json.loads(append))) == ITEMS_PER_GENERATION
     assert len(append.encode("utf-16-le")) <= 60 * 1024
     assert len(append.encode("utf-8")) <= 45 * 1024
