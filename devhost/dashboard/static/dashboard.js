@@ -632,13 +632,23 @@ function historyRow(event, previous) {
   return el("tr", {},
     cell(String(event.index), "num"),
     cell(timeNode(event.timestamp, { previous: previous && previous.timestamp }), "time"),
-    cell(event.eventType, "kind"),
+    cell(kindNode(event.eventType || ""), "event"),
     cell(name, "name"),
     cell(durationText(event.durationMs), "num"),
     cell(event.attempt === null || event.attempt === undefined ? "" : String(event.attempt), "num"),
-    cell(event.fireAt ? timeNode(event.fireAt) : null, "time"),
+    cell(event.fireAt ? timeNode(event.fireAt, { previous: event.timestamp }) : null, "time"),
     cell(event.subInstanceId ? instanceLink(event.subInstanceId) : null, "id"),
     values);
+}
+
+// An event kind that may wrap between its words ("SubOrchestration", "Instance", "Completed").
+function kindNode(kind) {
+  const node = el("span");
+  kind.split(/(?=[A-Z][a-z])/).forEach((part, index) => {
+    if (index) node.append(el("wbr"));
+    node.append(part);
+  });
+  return node;
 }
 
 function historyPage(offset) {

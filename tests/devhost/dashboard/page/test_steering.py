@@ -123,7 +123,7 @@ async def test_history_shows_durations_timers_attempts_and_linked_sub_orchestrat
     result = await cell_under(table, greeted, "Input / result")
     await expect(result).to_have_text('result: "Hello showcase!"')
     timer = rows.filter(has_text="TimerCreated").first
-    fires = await cell_under(table, timer, "Timer fires (UTC)")
+    fires = await cell_under(table, timer, "Timer fires at")
     await expect(fires.locator("time")).to_have_attribute(
         "datetime", re.compile(r"^\d{4}-\d\d-\d\dT")
     )
