@@ -65,6 +65,8 @@ class InstanceApi:
             "statusChanges": changes,
             "suspended": instance.runtime_status == RuntimeStatus.SUSPENDED,
         }
+        if "devhostProblems" in status:  # why it waits for a task Azure would never schedule
+            view["devhostProblems"] = status["devhostProblems"]
         return view, _etag(instance, history_length, changes, newest_change)
 
     async def instance(self, request: web.Request, instance_id: str) -> web.StreamResponse:

@@ -75,6 +75,19 @@ async def test_the_view_shows_the_instance_as_the_status_api_does(
     assert len(view["executionId"]) == 32 and view["suspended"] is False
 
 
+async def test_the_view_says_why_an_instance_waits_forever(
+    host: DevHost, http: aiohttp.ClientSession
+) -> None:
+    await start(host, "CallsMissing", None, "typo")
+    await host.engine.wait_for("typo", lambda s: "devhostProblems" in s)
+    view = await get_json(http, host, "instances/typo")
+    (problem,) = view["devhostProblems"]
+    assert "The function 'Helo' doesn't exist" in problem
+    assert view["runtimeStatus"] == "Running"
+    await start(host, "Cities", None, "fine")
+    assert "devhostProblems" not in await get_json(http, host, "instances/fine")
+
+
 async def test_an_unchanged_instance_answers_304_and_a_changed_one_200(
     host: DevHost, http: aiohttp.ClientSession
 ) -> None:

@@ -110,9 +110,17 @@ async def test_the_page_carries_strict_headers_and_a_fresh_nonce(
         "requireKeys": False,
         "manualClock": True,
         "taskHub": "DashboardHub",
-        "orchestrators": sorted(
-            ["Cities", "Steps", "Looper", "Gate", "Sleeper", "Retries", "Family", "Labelled"]
-        ),
+        "orchestrators": [
+            "CallsMissing",
+            "Cities",
+            "Family",
+            "Gate",
+            "Labelled",
+            "Looper",
+            "Retries",
+            "Sleeper",
+            "Steps",
+        ],
     }
 
 

@@ -5,8 +5,8 @@ dashboard must show exactly.
 ``Steps`` sets N statuses, ``Looper`` continues as new with a status in each execution,
 ``Gate`` waits for an event with a status before and after, ``Sleeper`` waits on a 60 s timer,
 ``Retries`` calls an activity that fails twice before it succeeds, ``Family`` calls a
-sub-orchestration, and ``Labelled`` only sets the status its input names (the list tests start
-hundreds of it).
+sub-orchestration, ``Labelled`` only sets the status its input names (the list tests start
+hundreds of it), and ``CallsMissing`` calls an activity that does not exist.
 """
 
 import collections
@@ -107,3 +107,9 @@ def Labelled(context: df.DurableOrchestrationContext) -> Any:
         context.set_custom_status(label)
     return label
     yield  # pragma: no cover - makes this a generator
+
+
+@app.orchestration_trigger(context_name="context")
+def CallsMissing(context: df.DurableOrchestrationContext) -> Any:
+    """A misspelled activity: Azure schedules nothing and the instance waits forever."""
+    return (yield context.call_activity("Helo", "typo"))
