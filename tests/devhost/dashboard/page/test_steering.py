@@ -208,6 +208,8 @@ async def test_suspend_resume_terminate_run_again_and_purge(
     await expect(page.locator("#runtime-status")).to_have_text("Terminated")
     await page.get_by_role("button", name="Purge…").click()
     await expect(dialog).to_contain_text(f"Purge instance {instance_id}?")
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    await check_view(page, "confirm-purge")
     await dialog.get_by_role("button", name="Purge").click()
     await expect(page.locator("#notice")).to_have_text(f"Instance {instance_id} was purged.")
     await expect(page.locator("#instance-body")).to_be_hidden()
