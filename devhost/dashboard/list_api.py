@@ -44,13 +44,13 @@ class InstanceList:
         after = query.continuation_key(request.query)
         listing = running_store(self.engine).listing
         # One more than asked for: whether a next page exists, without a second query.
-        rows = listing.page(filters, top + 1, after)
+        rows, total = listing.find(filters, top + 1, after)
         more = len(rows) > top
         rows = rows[:top]
         body = {
             "instances": [_listed(row) for row in rows],
             "continuation": query.continuation_token(rows[-1].key) if more else None,
-            "total": listing.count(filters),
+            "total": total,
         }
         return web.json_response(body, headers={"Cache-Control": "no-store"})
 

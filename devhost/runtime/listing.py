@@ -15,13 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from devhost.protocol.runtime_status import RuntimeStatus
-from devhost.runtime.status_search import StatusSearch
+from devhost.runtime.status_search import Found, StatusSearch
 
 _STATUSES = {str(status): status for status in RuntimeStatus}
 """Each stored status text's :class:`RuntimeStatus` (a dict lookup: a page builds many rows)."""
 PREVIEW_CHARS = 200
 """How much of each custom status a page of the list carries (the export carries all of it)."""
 _EXPORT_CHUNK = 500
+FEW_MATCHES = 200
+"""Matches of a text the status index names (beyond it, pages test statuses newest first: with
+this many matches among 10,000 instances a full page tests at most about 2,500)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ def _folded_contains(text: str | None, needle: str) -> bool:
     return text is not None and needle in text.lower()
 
 
-def _where(filters: InstanceFilter) -> tuple[str, list[object]]:
+def _where(filters: InstanceFilter, found: Found | None = None) -> tuple[str, list[object]]:
+    """The ``WHERE`` clause for ``filters``; the text as the ids the status index ``found``,
+    when it knows them, else tested on each status."""
     clauses: list[str] = []
     params: list[object] = []
     if filters.statuses:
@@ -105,7 +110,11 @@ def _where(filters: InstanceFilter) -> tuple[str, list[object]]:
             clauses.append("instance_id < ?")
             params.append(end)
     if filters.text:
-        if filters.text.isascii():
+        if found is not None and found.instance_ids is not None:
+            ids = found.instance_ids
+            clauses.append(f"instance_id IN ({','.join('?' * len(ids))})" if ids else "0")
+            params.extend(ids)
+        elif filters.text.isascii():
             # LIKE folds ASCII letters, which is all an ASCII text can match case-insensitively.
             escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append("custom_status LIKE ? ESCAPE '\\'")
@@ -124,49 +133,58 @@ class InstanceListing:
         self.search = search
         db.create_function("devhost_folded_contains", 2, _folded_contains, deterministic=True)
 
-    def page(
+    def find(
         self, filters: InstanceFilter, top: int, after: tuple[str, str] | None = None
-    ) -> list[ListedInstance]:
+    ) -> tuple[list[ListedInstance], int]:
         """At most ``top`` matches, newest first (created time, then instance id, descending),
-        starting after the row whose key is ``after``; statuses cut to ``PREVIEW_CHARS``."""
-        return self._rows(filters, top, after, f"substr(custom_status, 1, {PREVIEW_CHARS})")
-
-    def count(self, filters: InstanceFilter) -> int:
-        """How many instances match; a text alone is counted from the status index."""
-        if filters.text and filters == InstanceFilter(text=filters.text):
-            counted = self.search.count(filters.text)
-            if counted is not None:
-                return counted
-        where, params = _where(filters)
-        return int(self.db.execute(f"SELECT count(*) FROM instances {where}", params).fetchone()[0])
+        starting after the row whose key is ``after``, statuses cut to ``PREVIEW_CHARS``; and
+        how many instances match in all."""
+        found = self._search(filters)
+        rows = self._rows(filters, found, top, after, f"substr(custom_status, 1, {PREVIEW_CHARS})")
+        if found is not None and filters == InstanceFilter(text=filters.text):
+            return rows, found.count  # a text alone: the index has counted it
+        where, params = _where(filters, found)
+        (total,) = self.db.execute(f"SELECT count(*) FROM instances {where}", params).fetchone()
+        return rows, int(total)
 
     def every(self, filters: InstanceFilter) -> Iterator[ListedInstance]:
         """Every match, newest first, with its whole custom status, read a chunk at a time so an
         export of many instances never holds them all."""
+        found = self._search(filters)
         after: tuple[str, str] | None = None
         while True:
-            rows = self._rows(filters, _EXPORT_CHUNK, after, "custom_status")
+            rows = self._rows(filters, found, _EXPORT_CHUNK, after, "custom_status")
             yield from rows
             if len(rows) < _EXPORT_CHUNK:
                 return
             after = rows[-1].key
 
+    def _search(self, filters: InstanceFilter) -> Found | None:
+        """What the status index knows of the filter's text (None: it is tested on each
+        status). Its matches are named when there are so few that reading them beats testing
+        statuses newest first until a page is full."""
+        return self.search.lookup(filters.text, FEW_MATCHES) if filters.text else None
+
     def _rows(
         self,
         filters: InstanceFilter,
+        found: Found | None,
         top: int,
         after: tuple[str, str] | None,
         status_column: str,
     ) -> list[ListedInstance]:
-        where, params = _where(filters)
+        where, params = _where(filters, found)
         if after is not None:
             where = f"{where} AND" if where else "WHERE"
             where += " (created_time, instance_id) < (?, ?)"
             params.extend(after)
+        # With the matches named, read them by id and sort them (``+``: not along the created
+        # index, which would test every instance newest first against the list).
+        by = "+" if found is not None and found.instance_ids is not None else ""
         rows = self.db.execute(
             "SELECT instance_id, name, runtime_status, created_time, last_updated_time, "
             f"{status_column} FROM instances {where} "
-            "ORDER BY created_time DESC, instance_id DESC LIMIT ?",
+            f"ORDER BY {by}created_time DESC, {by}instance_id DESC LIMIT ?",
             [*params, top],
         ).fetchall()
         statuses = _STATUSES

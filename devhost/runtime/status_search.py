@@ -5,7 +5,8 @@ The dashboard's list answers a text filter with a page and the number of all mat
 stops after a page's worth of matches (``listing.py`` walks instances newest first), but counting
 them has to look at every status: about 3 ms at 10,000 instances, growing with the state file.
 A trigram index (SQLite's FTS5 ``trigram`` tokenizer: any substring of three characters or more,
-case-insensitive) counts them from its posting lists instead, in a fraction of that. The engine
+case-insensitive) counts them from its posting lists instead, in a fraction of that, and names
+them when they are few, so that a rare text's page need not test every status either. The engine
 never waits for it: it lives in a temporary database attached to the store's connection (no
 schema in the state file, nothing written by an episode), is built on the first search, and the
 store only notes which instances it wrote since (``changed``), which the next search indexes
@@ -17,11 +18,20 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 SCHEMA_NAME = "status_search"
 REBUILD_AFTER = 2_000
 """Instances written since the last search beyond which indexing every status again in one
 statement is quicker than indexing each of them again."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """How many instances a text matches, and their ids when there are few."""
+
+    count: int
+    instance_ids: list[str] | None
 
 
 class StatusSearch:
@@ -37,18 +47,26 @@ class StatusSearch:
         if self._built:
             self._stale.add(instance_id)
 
-    def count(self, text: str) -> int | None:
+    def lookup(self, text: str, few: int) -> Found | None:
         """How many instances have a custom status containing ``text`` (ASCII letters in any
-        case), or None when the index cannot say: a text under three characters has no
-        trigram, and one that is not ASCII is matched as Python folds case (``listing.py``)."""
+        case), and which, when they are ``few`` or fewer; None when the index cannot say: a text
+        under three characters has no trigram, and one that is not ASCII is matched as Python
+        folds case (``listing.py``)."""
         if len(text) < 3 or not text.isascii() or self.db.in_transaction:
             return None  # (an open transaction is the engine's: never written into)
         self._refresh()
         phrase = '"' + text.replace('"', '""') + '"'  # an FTS5 string: every character literal
-        row = self.db.execute(
+        (count,) = self.db.execute(
             f"SELECT count(*) FROM {SCHEMA_NAME}.statuses WHERE statuses MATCH ?", (phrase,)
         ).fetchone()
-        return int(row[0])
+        if count > few:
+            return Found(int(count), None)
+        rows = self.db.execute(
+            f"SELECT instance_id FROM {SCHEMA_NAME}.docs WHERE docid IN "
+            f"(SELECT rowid FROM {SCHEMA_NAME}.statuses WHERE statuses MATCH ?)",
+            (phrase,),
+        ).fetchall()
+        return Found(int(count), [row[0] for row in rows])
 
     def _refresh(self) -> None:
         if not self._built or len(self._stale) > REBUILD_AFTER:
