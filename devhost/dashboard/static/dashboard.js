@@ -539,6 +539,10 @@ function renderInstance(state, data) {
     : "Live: this view updates as devhost commits each change.";
   document.title = (data.name ? data.name + " " : "") + state.id + " · devhost dashboard";
 
+  const problems = Array.isArray(data.devhostProblems) ? data.devhostProblems : [];
+  $("problems").hidden = problems.length === 0;
+  $("problems-list").replaceChildren(...problems.map((problem) => el("li", { text: String(problem) })));
+
   $("input-value").replaceChildren(valueBlock(data.input, "input"));
   $("output-value").replaceChildren(valueBlock(data.output, "output"));
   $("status-value").replaceChildren(valueBlock(data.customStatus, "custom status"));

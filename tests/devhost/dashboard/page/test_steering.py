@@ -249,3 +249,21 @@ async def test_an_answer_without_a_body_is_explained_in_words(
 
     release.set()  # the held poll goes on, with the ETag of the running instance
     await expect(page.locator("#runtime-status")).to_have_text("Terminated")
+
+
+async def test_why_an_instance_waits_forever_is_shown(
+    steering: Dashboard, page: Page, instance_id: str
+) -> None:
+    """A call to a misspelled activity schedules nothing (as on Azure); devhost knows why the
+    instance waits, and the view says so."""
+    await steering.start("Misspelled", instance_id=instance_id)
+    await steering.wait(instance_id, ("Running",))
+    await open_instance(page, steering, instance_id)
+    problems = page.get_by_role("list", name="Why this instance waits forever")
+    await expect(problems).to_contain_text("Greeet")  # (the view follows: no race with the API)
+    status = (await steering.status(instance_id)).json
+    await expect(problems.get_by_role("listitem")).to_have_text(status["devhostProblems"])
+    await check_view(page, "instance-waits-forever")
+    await page.get_by_role("button", name="Terminate…").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Terminate").click()
+    await expect(page.locator("#runtime-status")).to_have_text("Terminated")

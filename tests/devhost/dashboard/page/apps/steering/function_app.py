@@ -1,6 +1,7 @@
 """A small app for the dashboard's browser tests: orchestrations that end in every runtime status
 at once, fail until a file exists (to be rewound), sleep on durable timers (to be skipped with the
-manual clock), call a sub-orchestration and retry an activity (for the history's columns).
+manual clock), call a sub-orchestration and retry an activity (for the history's columns), and
+call an activity that does not exist.
 
 It needs no storage account, so its devhost starts in a second and a test can have one to itself
 (the filter test counts every instance in the task hub).
@@ -90,6 +91,13 @@ def Showcase(context: df.DurableOrchestrationContext) -> Any:
     retry = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
     lucky = yield context.call_activity_with_retry("FailsOnce", retry, path)
     return {"greeting": greeting, "child": child, "lucky": lucky}
+
+
+@app.orchestration_trigger(context_name="context")
+def Misspelled(context: df.DurableOrchestrationContext) -> Any:
+    """Calls an activity that does not exist: Azure schedules nothing and the instance waits
+    forever; devhost says why (``devhostProblems``)."""
+    return (yield context.call_activity("Greeet", "typo"))
 
 
 @app.orchestration_trigger(context_name="context")
