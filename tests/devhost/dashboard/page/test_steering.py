@@ -267,3 +267,31 @@ async def test_why_an_instance_waits_forever_is_shown(
     await page.get_by_role("button", name="Terminate…").click()
     await page.get_by_role("dialog").get_by_role("button", name="Terminate").click()
     await expect(page.locator("#runtime-status")).to_have_text("Terminated")
+
+
+async def test_large_values_are_folded_and_unfold(
+    steering: Dashboard, page: Page, instance_id: str
+) -> None:
+    rows = [{"n": n, "text": f"row {n} of a status too large to show unasked"} for n in range(100)]
+    await steering.start("Tagged", {"rows": rows}, instance_id=instance_id)
+    await steering.wait(instance_id)
+    await open_instance(page, steering, instance_id)
+    await expect(page.locator("#runtime-status")).to_have_text("Completed")
+
+    folded = page.locator("#input-value details")
+    await expect(folded.locator("summary")).to_have_text(
+        re.compile(r"^Show the input \([\d,]+ characters, [\d,]+ lines\)$")
+    )
+    await expect(folded.locator("pre")).to_be_hidden()
+    await folded.locator("summary").focus()
+    await page.keyboard.press("Enter")
+    await expect(folded.locator("pre")).to_contain_text('"text": "row 99 of a status')
+    await expect(page.locator("#status-value details summary")).to_contain_text(
+        "Show the custom status"
+    )
+    # In a table cell: a preview that unfolds to the whole value.
+    change = page.locator("#timeline-body tr").last.locator("details")
+    await expect(change.locator("summary")).to_contain_text('{"rows":[{"n":0')
+    await change.locator("summary").click()
+    await expect(change.locator("pre")).to_contain_text('"n": 99')
+    await check_view(page, "instance-large-values")
