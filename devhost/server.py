@@ -25,7 +25,7 @@ from aiohttp import web
 
 from devhost.app.loader import AppIndex
 from devhost.core.options import HostOptions
-from devhost.dashboard.routes import mounts as dashboard_mounts
+from devhost.dashboard.routes import Dashboard
 from devhost.http import errors as http_errors
 from devhost.http.durable_answers import not_found
 from devhost.http.durable_api import DurableApi
@@ -50,7 +50,7 @@ KEYS_KEY = web.AppKey("devhost_keys", HostKeys)
 
 
 def _mounts(
-    durable: DurableApi, engine: Engine, options: HostOptions, index: AppIndex, keys: HostKeys
+    durable: DurableApi, engine: Engine, options: HostOptions, dashboard: Dashboard, keys: HostKeys
 ) -> list[Mount]:
     """The one routing table: each base path, its routes and the key it needs under
     ``--require-keys``. Anything under none of them is the app's HTTP functions', which check
@@ -58,7 +58,7 @@ def _mounts(
     mounts = [
         Mount(RPC_PATH, durable.routes, lambda r: keys.allows_durable_api(r, rpc=True)),
         Mount(WEBHOOK_PATH, durable.routes, lambda r: keys.allows_durable_api(r, rpc=False)),
-        *dashboard_mounts(engine, options, index, keys),
+        *dashboard.mounts,
     ]
     if options.test_hooks:
         # Imported only when asked for: the hooks are not on the production import chain.
@@ -105,7 +105,8 @@ def create_app(
     triggers = HttpTriggerHandler(
         index.http_functions, index.route_prefix, index.task_hub, urls, invoker, keys
     )
-    mounts = _mounts(durable, engine, options, index, keys)
+    dashboard = Dashboard(engine, options, index, keys)
+    mounts = _mounts(durable, engine, options, dashboard, keys)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         return await _dispatch(mounts, triggers, request)
@@ -121,6 +122,7 @@ def create_app(
     # [\s\S], not ".": aiohttp matches the decoded path, and an id may hold an encoded newline
     # (%0A), which must reach the API to be refused with a 400 rather than fall through to a 404.
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
+    app.on_shutdown.append(dashboard.shutdown)  # its long polls end before the server waits
     app.cleanup_ctx.append(_azurite_context(options, index))
     app.cleanup_ctx.append(_engine_context(engine))
     return app, engine

@@ -40,6 +40,12 @@ class InstanceApi:
     def __init__(self, engine: Engine, status_changes_kept: int) -> None:
         self.engine = engine
         self.kept = status_changes_kept
+        self._closing = asyncio.Event()
+
+    def stop_waiting(self) -> None:
+        """devhost is stopping: every long poll answers now (304), and none waits from now on;
+        otherwise an abandoned page's poll would hold the shutdown for up to a minute."""
+        self._closing.set()
 
     def _view(self, instance_id: str) -> tuple[dict[str, Any], str] | None:
         """The instance's view and its ETag, or None when there is no such instance."""
@@ -85,9 +91,20 @@ class InstanceApi:
             if etag not in known and "*" not in known:
                 return web.json_response(view, headers=headers)
             remaining = deadline - loop.time()
-            if remaining <= 0:
+            if remaining <= 0 or self._closing.is_set():
                 return web.Response(status=304, headers=headers)
-            await self.engine.wait_for_state_change(instance_id, remaining)
+            await self._wait_for_change(instance_id, remaining)
+
+    async def _wait_for_change(self, instance_id: str, timeout: float) -> None:
+        """The engine's long poll (``wait_for_state_change``), cut short when devhost stops."""
+        changed = asyncio.ensure_future(self.engine.wait_for_state_change(instance_id, timeout))
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({changed, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in (changed, closing):
+                waiting.cancel()
+            await asyncio.gather(changed, closing, return_exceptions=True)
 
     async def history(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         """A page of the history table (``offset``, ``top``), in history order."""

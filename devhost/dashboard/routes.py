@@ -2,9 +2,10 @@
 ``/devhost/api/`` behind the master key when keys are required.
 
 ``server.py`` adds these two mounts to its one routing table (``http/routing.py``), API first
-(its base is under the page's). Every API answer that is not the data asked for is JSON in words
-(``answers.py``): a missing key, an unknown path or method, a bad query value, and a failure of
-devhost itself, which is logged and never sent as a traceback.
+(its base is under the page's), and ends the API's long polls when devhost stops. Every API
+answer that is not the data asked for is JSON in words (``answers.py``): a missing key, an
+unknown path or method, a bad query value, and a failure of devhost itself, which is logged and
+never sent as a traceback.
 """
 
 from __future__ import annotations
@@ -60,41 +61,50 @@ def _answered(handler: RouteHandler) -> RouteHandler:
     return answered
 
 
-def mounts(engine: Engine, options: HostOptions, index: AppIndex, keys: HostKeys) -> list[Mount]:
-    """The API's mount, then the page's."""
-    listing = InstanceList(engine)
-    instance = InstanceApi(engine, options.status_changes_kept)
-    clock = ClockApi(engine)
-    api = [
-        Route("GET", ("instances",), lambda r, p: listing.page(r)),
-        Route("GET", ("instances.csv",), lambda r, p: listing.export(r)),
-        Route("GET", ("instances", "{id}"), lambda r, p: instance.instance(r, p["id"])),
-        Route("GET", ("instances", "{id}", "history"),
-              lambda r, p: instance.history(r, p["id"])),
-        Route("GET", ("instances", "{id}", "history.jsonl"),
-              lambda r, p: instance.history_lines(r, p["id"])),
-        Route("GET", ("instances", "{id}", "status-timeline"),
-              lambda r, p: instance.timeline(r, p["id"])),
-        Route("GET", ("clock",), lambda r, p: clock.clock(r)),
-        Route("POST", ("clock", "advance"), lambda r, p: clock.advance(r)),
-    ]  # fmt: skip
-    page = DashboardPage(page_config(options, index))
+class Dashboard:
+    """The dashboard's two mounts (API first: its base is under the page's), and what it does
+    when devhost stops (``shutdown``, an aiohttp ``on_shutdown`` handler)."""
 
-    async def serve_page(request: web.Request, params: Params) -> web.StreamResponse:
-        return await page.serve(request)
+    def __init__(
+        self, engine: Engine, options: HostOptions, index: AppIndex, keys: HostKeys
+    ) -> None:
+        listing = InstanceList(engine)
+        self.instance = instance = InstanceApi(engine, options.status_changes_kept)
+        clock = ClockApi(engine)
+        api = [
+            Route("GET", ("instances",), lambda r, p: listing.page(r)),
+            Route("GET", ("instances.csv",), lambda r, p: listing.export(r)),
+            Route("GET", ("instances", "{id}"), lambda r, p: instance.instance(r, p["id"])),
+            Route("GET", ("instances", "{id}", "history"),
+                  lambda r, p: instance.history(r, p["id"])),
+            Route("GET", ("instances", "{id}", "history.jsonl"),
+                  lambda r, p: instance.history_lines(r, p["id"])),
+            Route("GET", ("instances", "{id}", "status-timeline"),
+                  lambda r, p: instance.timeline(r, p["id"])),
+            Route("GET", ("clock",), lambda r, p: clock.clock(r)),
+            Route("POST", ("clock", "advance"), lambda r, p: clock.advance(r)),
+        ]  # fmt: skip
+        page = DashboardPage(page_config(options, index))
 
-    return [
-        Mount(
-            API_PATH,
-            [Route(r.method, r.pattern, _answered(r.handler)) for r in api],
-            keys.allows_master_header,
-            refused=key_needed,
-            unmatched=no_such_path,
-        ),
-        Mount(
-            PAGE_PATH,
-            [Route("GET", (), serve_page), Route("GET", ("instances", "{id}"), serve_page)],
-            lambda request: True,  # the page holds no data: the API asks for the key
-            unmatched=no_such_path,
-        ),
-    ]
+        async def serve_page(request: web.Request, params: Params) -> web.StreamResponse:
+            return await page.serve(request)
+
+        self.mounts = [
+            Mount(
+                API_PATH,
+                [Route(r.method, r.pattern, _answered(r.handler)) for r in api],
+                keys.allows_master_header,
+                refused=key_needed,
+                unmatched=no_such_path,
+            ),
+            Mount(
+                PAGE_PATH,
+                [Route("GET", (), serve_page), Route("GET", ("instances", "{id}"), serve_page)],
+                lambda request: True,  # the page holds no data: the API asks for the key
+                unmatched=no_such_path,
+            ),
+        ]
+
+    async def shutdown(self, app: web.Application) -> None:
+        """devhost is stopping: long polls answer at once instead of holding the stop."""
+        self.instance.stop_waiting()

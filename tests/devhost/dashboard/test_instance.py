@@ -50,8 +50,9 @@ async def _long_poll(
 
     async def poll() -> tuple[int, Any]:
         async with http.get(f"{url}?waitSeconds=60", headers={"If-None-Match": etag}) as reply:
-            return reply.status, await reply.json()
+            return reply.status, None if reply.status == 304 else await reply.json()
 
+    parked.clear()  # (the engine's own waits set it too: only the poll's counts from here)
     polling = asyncio.create_task(poll())
     await parked.wait()
     assert not polling.done()
@@ -107,9 +108,8 @@ async def test_an_unchanged_instance_answers_304_and_a_changed_one_200(
         assert reply.status == 304
 
 
-@pytest.fixture
-def parked(host: DevHost, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
-    """Set once a long poll is waiting on the engine for a change."""
+def _signal_waits(host: DevHost, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """An event set once a long poll is waiting on the engine for a change."""
     waiting = asyncio.Event()
     original = host.engine.wait_for_state_change
 
@@ -119,6 +119,12 @@ def parked(host: DevHost, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
 
     monkeypatch.setattr(host.engine, "wait_for_state_change", wait_for_state_change)
     return waiting
+
+
+@pytest.fixture
+def parked(host: DevHost, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set once a long poll is waiting on the engine for a change."""
+    return _signal_waits(host, monkeypatch)
 
 
 async def test_a_long_poll_answers_at_the_next_committed_change(
@@ -145,6 +151,21 @@ async def test_a_long_poll_on_a_purged_instance_answers_404(
         assert reply.status == 200
     status, body = await polling
     assert status == 404 and "doomed" in body["error"]
+
+
+async def test_stopping_devhost_ends_its_long_polls(
+    start_host: Any, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page left open must not hold devhost's stop for its poll's minute: the poll answers 304
+    as the server shuts down, and the stop goes on."""
+    async with start_host() as host:
+        waiting = _signal_waits(host, monkeypatch)
+        url, etag = await _waiting_gate(http, host, "left-open")
+        polling = await _long_poll(http, url, etag, waiting)
+        # A watchdog, not a timing: without the fix the stop waits for the poll's 60 s.
+        await asyncio.wait_for(host.stop(), timeout=30)
+        status, _ = await polling
+        assert status == 304
 
 
 async def test_a_long_poll_with_no_change_answers_304_when_its_time_is_up(
